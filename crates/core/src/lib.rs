@@ -1,0 +1,26 @@
+//! choicelab-core: the vocabulary every other choicelab crate speaks.
+//!
+//! It owns the error type, seeds and portable random streams, the sparse [`TabularMdp`] with
+//! its readers and checks, and the lookup of the data folder.
+//!
+//! ```
+//! use choicelab_core::TabularMdp;
+//! // Two states, two actions; action 1 in state 1 is infeasible (reward −∞).
+//! let p = [0.5, 0.5, 0.0, 1.0, 0.0, 1.0, 0.5, 0.5];
+//! let r = [5.0, 10.0, -1.0, f64::NEG_INFINITY];
+//! let mdp = TabularMdp::from_dense(2, 2, &p, &r).unwrap();
+//! assert!(!mdp.is_feasible(1, 1));
+//! ```
+
+pub mod data;
+pub mod error;
+pub mod random;
+pub mod rng;
+pub mod tabular;
+pub mod tabular_io;
+
+pub use data::DataDir;
+pub use error::{Error, Location, Result};
+pub use random::random_sparse_mdp;
+pub use rng::{rng, stream_rng, Rng, Seed};
+pub use tabular::TabularMdp;
