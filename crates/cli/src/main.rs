@@ -1,1 +1,89 @@
-fn main(){}
+//! `choicelab`: run studies, solve MDPs and fetch the public data sets.
+
+mod data;
+mod progress;
+mod run;
+mod solve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// choicelab: learn what agents value from the choices they make, and decide well with it.
+#[derive(Parser)]
+#[command(name = "choicelab", version, about)]
+struct Cli {
+    /// Silence progress bars on stderr.
+    #[arg(long, global = true)]
+    quiet: bool,
+    /// Worker threads for parallel work (default: one per core); results do not depend on it.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the studies with a one-line description.
+    Studies,
+    /// Run a study and write its report.
+    Run(run::RunArgs),
+    /// Solve a tabular MDP from a CSV or JSON file.
+    Solve(solve::SolveArgs),
+    /// List or download the public data sets.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// List the data sets and whether each is present in the data folder.
+    List {
+        /// Data folder (default: $CHOICELAB_DATA, then the user cache folder).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
+    /// Download data sets from their public sources and verify their sha256.
+    Fetch {
+        /// Data sets to fetch (default: all).
+        names: Vec<String>,
+        /// Where to put them (default: $CHOICELAB_DATA, then the user cache folder).
+        #[arg(long, value_name = "DIR")]
+        dest: Option<PathBuf>,
+        /// Base URL of a mirror laid out like the data folder, used instead of the sources.
+        #[arg(long, value_name = "URL")]
+        mirror: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: Cli) -> anyhow::Result<()> {
+    if let Some(threads) = cli.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()?;
+    }
+    match cli.command {
+        Command::Studies => run::list_studies(),
+        Command::Run(args) => run::run(args, cli.quiet),
+        Command::Solve(args) => solve::solve(args, cli.quiet),
+        Command::Data(DataCommand::List { data }) => data::list(data.as_deref()),
+        Command::Data(DataCommand::Fetch {
+            names,
+            dest,
+            mirror,
+        }) => data::fetch(&names, dest, mirror.as_deref(), cli.quiet),
+    }
+}
