@@ -21,6 +21,7 @@ pub mod average;
 pub mod bellman;
 pub mod driver;
 pub mod evaluation;
+pub mod examples;
 pub mod finite;
 pub mod method;
 pub mod policy_iteration;
