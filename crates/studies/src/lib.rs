@@ -1,1 +1,23 @@
-//! placeholder
+//! choicelab-studies: each study reproduces one research system's claim and writes a report.
+//!
+//! A study has a serde `Config` whose defaults are the paper's, read from TOML and overridden
+//! by `key=value` pairs; running it returns a [`Report`] (claim, configuration, tables, SVG
+//! figures, flat metrics) that [`Report::write`] puts into a folder.
+//!
+//! ```no_run
+//! use choicelab_studies::{find, NoProgress, RunOptions};
+//! let study = find("mdp-examples").unwrap();
+//! let report = study.run(&RunOptions::default(), &mut NoProgress).unwrap();
+//! report.write(std::path::Path::new("runs/mdp-examples")).unwrap();
+//! ```
+
+pub mod config;
+pub mod mdp_examples;
+pub mod plot;
+pub mod registry;
+pub mod report;
+pub mod tour;
+
+pub use config::{ConfigSources, StudyConfig};
+pub use registry::{find, studies, NoProgress, Progress, RunOptions, Study};
+pub use report::{Figure, Metric, Report, Table};

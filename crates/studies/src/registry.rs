@@ -1,0 +1,56 @@
+//! The study registry: every study by name, and what running one needs.
+
+use choicelab_core::{DataDir, Error, Result};
+
+use crate::config::ConfigSources;
+use crate::report::Report;
+use crate::{mdp_examples::MdpExamples, tour::Tour};
+
+/// Receives a running study's progress messages.
+pub trait Progress {
+    /// The study entered a new stage of work.
+    fn stage(&mut self, message: &str);
+}
+
+/// A progress sink that discards everything.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn stage(&mut self, _: &str) {}
+}
+
+/// Everything a study run is given besides its code.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Where its configuration comes from.
+    pub config: ConfigSources,
+    /// The data folder, if one was found.
+    pub data: Option<DataDir>,
+}
+
+/// A study: reproduces one paper's claim and reports on it.
+pub trait Study: Sync {
+    /// The name used on the command line.
+    fn name(&self) -> &'static str;
+    /// One line saying what it reproduces.
+    fn description(&self) -> &'static str;
+    /// Runs the study.
+    fn run(&self, options: &RunOptions, progress: &mut dyn Progress) -> Result<Report>;
+}
+
+/// Every study, in the order `choicelab studies` lists them.
+pub fn studies() -> Vec<&'static dyn Study> {
+    vec![&Tour, &MdpExamples]
+}
+
+/// The study called `name`, or an error listing the valid names.
+pub fn find(name: &str) -> Result<&'static dyn Study> {
+    let all = studies();
+    all.iter().copied().find(|s| s.name() == name).ok_or_else(|| {
+        let names: Vec<_> = all.iter().map(|s| s.name()).collect();
+        Error::parameter(
+            "study",
+            format!("unknown study `{name}`; valid studies: {}", names.join(", ")),
+        )
+    })
+}

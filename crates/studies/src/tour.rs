@@ -1,0 +1,75 @@
+//! `tour`: the README's main job, every study's quick configuration in one report.
+
+use choicelab_core::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{to_toml, StudyConfig};
+use crate::registry::{Progress, RunOptions, Study};
+use crate::report::Report;
+use crate::{config::ConfigSources, mdp_examples::MdpExamples};
+
+/// The tour: runs each study's quick configuration.
+pub struct Tour;
+
+/// The tour's configuration: which parts to run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Run `mdp-examples --quick`.
+    pub mdp_examples: bool,
+}
+
+impl StudyConfig for Config {
+    fn paper() -> Self {
+        Config { mdp_examples: true }
+    }
+    fn quick() -> Self {
+        Self::paper()
+    }
+}
+
+impl Study for Tour {
+    fn name(&self) -> &'static str {
+        "tour"
+    }
+
+    fn description(&self) -> &'static str {
+        "the quick configuration of every study, in one report"
+    }
+
+    fn run(&self, options: &RunOptions, progress: &mut dyn Progress) -> Result<Report> {
+        let config: Config = options.config.resolve()?;
+        let mut report = Report::new(
+            self.name(),
+            "choicelab tour",
+            "Each study's quick configuration reproduces its claim; the parts below say, each \
+             with its own numbers, whether it did.",
+            to_toml(&config)?,
+        );
+        match &options.data {
+            Some(data) => report.text("data_folder", data.root().display().to_string()),
+            None => report.notes.push(
+                "No data folder was found (--data, $CHOICELAB_DATA, user cache): parts that \
+                 need data are skipped and say so."
+                    .into(),
+            ),
+        }
+        let parts: [(bool, &dyn Study); 1] = [(config.mdp_examples, &MdpExamples)];
+        for (enabled, study) in parts {
+            if !enabled {
+                continue;
+            }
+            progress.stage(study.name());
+            let part_options = RunOptions {
+                config: ConfigSources {
+                    quick: true,
+                    ..ConfigSources::default()
+                },
+                data: options.data.clone(),
+            };
+            let part = study.run(&part_options, progress)?;
+            report.absorb(study.name(), part);
+        }
+        Ok(report)
+    }
+}
