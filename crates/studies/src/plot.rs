@@ -75,6 +75,8 @@ pub fn line_chart(
                     .configure_mesh()
                     .x_desc(x_label)
                     .y_desc(y_label)
+                    .x_label_formatter(&|x| tick_label(*x))
+                    .y_label_formatter(&|y| tick_label(*y))
                     .draw()
                     .map_err(|e| fail(&e))?;
                 for (i, s) in series.iter().enumerate() {
@@ -105,6 +107,18 @@ pub fn line_chart(
         root.present().map_err(|e| fail(&e))?;
     }
     Ok(svg)
+}
+
+/// A short tick label: plain for moderate magnitudes, scientific otherwise.
+fn tick_label(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else if (1e-2..1e5).contains(&x.abs()) {
+        let text = format!("{x:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{x:.0e}")
+    }
 }
 
 #[cfg(test)]
