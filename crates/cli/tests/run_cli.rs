@@ -1,0 +1,107 @@
+//! `choicelab studies` and `choicelab run` through the binary.
+
+use std::process::{Command, Output};
+
+fn choicelab(args: &[&str], data: Option<&str>, cache_home: &std::path::Path) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_choicelab"));
+    command
+        .args(args)
+        .env_remove("CHOICELAB_DATA")
+        .env("XDG_CACHE_HOME", cache_home)
+        .env("HOME", cache_home);
+    if let Some(dir) = data {
+        command.env("CHOICELAB_DATA", dir);
+    }
+    command.output().expect("the choicelab binary runs")
+}
+
+#[test]
+fn studies_are_listed() {
+    let home = tempfile::tempdir().unwrap();
+    let out = choicelab(&["studies"], None, home.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("tour") && stdout.contains("mdp-examples"), "{stdout}");
+}
+
+#[test]
+fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
+    let home = tempfile::tempdir().unwrap();
+    let out_dir = home.path().join("tour");
+    let out = choicelab(
+        &["run", "tour", "--quiet", "--out", out_dir.to_str().unwrap()],
+        None,
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(report.contains("No data folder was found"), "{report}");
+    assert!(report.contains("RiverSwim skipped"), "{report}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["mdp-examples.verdict"], "reproduced");
+    assert_eq!(metrics["mdp-examples.riverswim_g099.status"], "skipped: no data");
+}
+
+#[test]
+fn mdp_examples_writes_report_metrics_and_figures() {
+    let Ok(data) = std::env::var("CHOICELAB_DATA") else {
+        eprintln!("CHOICELAB_DATA unset: the RiverSwim part of this test is skipped");
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out_dir = home.path().join("examples");
+    let out = choicelab(
+        &["run", "mdp-examples", "--quiet", "--out", out_dir.to_str().unwrap()],
+        Some(&data),
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("verdict: reproduced"));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("metrics.json")).unwrap()).unwrap();
+    let object = metrics.as_object().unwrap();
+    assert!(object.values().all(|v| v.is_number() || v.is_string()));
+    assert_eq!(metrics["checks.passed"], metrics["checks.total"]);
+    assert!(metrics["riverswim_g099.pi.max_abs_error"].as_f64().unwrap() < 1e-4);
+    let svg = std::fs::read_to_string(out_dir.join("residuals-riverswim_g099.svg")).unwrap();
+    assert!(svg.starts_with("<svg"));
+    let report = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(report.contains("## Claim") && report.contains("residuals-forest3_g096.svg"));
+}
+
+#[test]
+fn configuration_errors_list_the_valid_choices() {
+    let home = tempfile::tempdir().unwrap();
+    let out = choicelab(&["run", "no-such-study"], None, home.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("tour, mdp-examples"), "{stderr}");
+    let out = choicelab(&["run", "mdp-examples", "--set", "epsilom=1"], None, home.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("valid keys: epsilon, horizon, max_iterations"), "{stderr}");
+    let config = home.path().join("bad.toml");
+    std::fs::write(&config, "epsilon = \"small\"\n").unwrap();
+    let out = choicelab(
+        &["run", "mdp-examples", "--config", config.to_str().unwrap()],
+        None,
+        home.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("epsilon"), "{stderr}");
+}
+
+#[test]
+fn settings_reach_the_report() {
+    let home = tempfile::tempdir().unwrap();
+    let out_dir = home.path().join("set");
+    let out = choicelab(
+        &[
+            "run", "mdp-examples", "--quiet", "--set", "epsilon=1e-9", "--set", "horizon=5",
+            "--out", out_dir.to_str().unwrap(),
+        ],
+        None,
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(report.contains("epsilon = 0.000000001") && report.contains("horizon = 5"), "{report}");
+}
