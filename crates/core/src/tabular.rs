@@ -226,7 +226,7 @@ impl TabularMdp {
         }
         let row_start = counts;
         // Each entry's position in the CSR arrays, and the entry at the first position of each row.
-        let (next_state, probability, terms, first_entry) = if sorted {
+        let (mut next_state, mut probability, mut terms, first_entry) = if sorted {
             let first: Vec<usize> = row_start[..rows].to_vec();
             (next_states, probabilities, reward_terms, first)
         } else {
@@ -251,6 +251,21 @@ impl TabularMdp {
         };
         drop(states);
         drop(actions);
+        // Canonical order within each row (by next state), so that sums, and thus results,
+        // do not depend on the order of the input's rows.
+        for row in 0..rows {
+            let range = row_start[row]..row_start[row + 1];
+            if !next_state[range.clone()].is_sorted() {
+                let mut entries: Vec<(u32, f64, f64)> = range
+                    .clone()
+                    .map(|i| (next_state[i], probability[i], terms[i]))
+                    .collect();
+                entries.sort_by_key(|e| e.0);
+                for (i, (next, p, term)) in range.zip(entries) {
+                    (next_state[i], probability[i], terms[i]) = (next, p, term);
+                }
+            }
+        }
         let reward = match rewards {
             Some(given) => {
                 for (row, &r) in given.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! Readers for tabular MDPs: craam's long-format CSV and a JSON form.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -53,6 +53,17 @@ impl Locate for LineMap {
     }
 }
 
+/// The comma-separated fields of a line, trimmed and stripped of surrounding double quotes.
+fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    line.trim_ascii().split(|&b| b == b',').map(|field| {
+        let field = field.trim_ascii();
+        match field {
+            [b'"', inner @ .., b'"'] => inner.trim_ascii(),
+            _ => field,
+        }
+    })
+}
+
 fn parse_field<T: std::str::FromStr>(
     bytes: &[u8],
     at: impl FnOnce() -> Location,
@@ -84,26 +95,40 @@ impl TabularMdp {
     /// a state-action pair with no rows is infeasible. r(s,a) = Σ_s' P(s'|s,a)·r(s,a,s').
     pub fn from_csv_path(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        Self::from_csv_reader(std::io::BufReader::new(file), &path.display().to_string())
+        Self::from_csv_reader(file, &path.display().to_string())
     }
 
     /// Reads craam's long-format CSV from any reader; `name` names the source in errors.
+    ///
+    /// Fields are separated by commas and may be wrapped in double quotes; blank lines are
+    /// skipped (and still counted, so errors name the true line).
     pub fn from_csv_reader(reader: impl Read, name: &str) -> Result<Self> {
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .trim(csv::Trim::All)
-            .from_reader(reader);
+        let mut reader = BufReader::new(reader);
         let whole = || Location::new(name);
-        let header = csv
-            .byte_headers()
-            .map_err(|e| Error::parse(whole().line(1), e.to_string()))?
-            .clone();
-        if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
+        let mut buffer = Vec::new();
+        let mut line = 0u64;
+        let mut next_line = |buffer: &mut Vec<u8>, line: &mut u64| -> Result<bool> {
+            loop {
+                buffer.clear();
+                let read = reader
+                    .read_until(b'\n', buffer)
+                    .map_err(|e| Error::parse(whole().line(*line + 1), e.to_string()))?;
+                if read == 0 {
+                    return Ok(false);
+                }
+                *line += 1;
+                if !buffer.trim_ascii().is_empty() {
+                    return Ok(true);
+                }
+            }
+        };
+        if !next_line(&mut buffer, &mut line)? {
             return Err(Error::parse(
                 whole().line(1),
                 format!("empty file: expected the header {}", CSV_COLUMNS.join(",")),
             ));
         }
+        let header: Vec<Vec<u8>> = fields(&buffer).map(<[u8]>::to_vec).collect();
         let mut index = [0usize; 5];
         for (k, column) in CSV_COLUMNS.iter().enumerate() {
             index[k] = header
@@ -111,7 +136,7 @@ impl TabularMdp {
                 .position(|h| h == column.as_bytes())
                 .ok_or_else(|| {
                     Error::parse(
-                        whole().line(1).field(*column),
+                        whole().line(line).field(*column),
                         format!(
                             "missing column `{column}` in header; expected {}",
                             CSV_COLUMNS.join(",")
@@ -125,25 +150,17 @@ impl TabularMdp {
             jumps: Vec::new(),
         };
         let (mut max_state, mut max_action) = (0u32, 0u32);
-        let mut record = csv::ByteRecord::new();
-        loop {
-            let more = csv.read_byte_record(&mut record).map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                let message = match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!("row has {len} fields, expected {expected_len}"),
-                    _ => e.to_string(),
-                };
-                Error::parse(whole().line(line), message)
-            })?;
-            if !more {
-                break;
+        while next_line(&mut buffer, &mut line)? {
+            let row: Vec<&[u8]> = fields(&buffer).collect();
+            if row.len() != header.len() {
+                return Err(Error::parse(
+                    whole().line(line),
+                    format!("row has {} fields, expected {}", row.len(), header.len()),
+                ));
             }
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
             let at = |k: usize| move || Location::new(name).line(line).field(CSV_COLUMNS[k]);
             let id = |k: usize| -> Result<u32> {
-                let value: i64 = parse_field(&record[index[k]], at(k), "an integer id")?;
+                let value: i64 = parse_field(row[index[k]], at(k), "an integer id")?;
                 u32::try_from(value)
                     .ok()
                     .filter(|&v| v < u32::MAX)
@@ -152,8 +169,8 @@ impl TabularMdp {
             let s = id(0)?;
             let a = id(1)?;
             let next = id(2)?;
-            let p: f64 = parse_field(&record[index[3]], at(3), "a number")?;
-            let r: f64 = parse_field(&record[index[4]], at(4), "a number")?;
+            let p: f64 = parse_field(row[index[3]], at(3), "a number")?;
+            let r: f64 = parse_field(row[index[4]], at(4), "a number")?;
             if p.is_nan() || p < 0.0 {
                 return Err(Error::invalid(
                     at(3)(),
@@ -169,7 +186,10 @@ impl TabularMdp {
             raw.push(s, a, next, p, p * r);
         }
         if raw.len() == 0 {
-            return Err(Error::parse(whole().line(2), "no transition rows after the header"));
+            return Err(Error::parse(
+                whole().line(line + 1),
+                "no transition rows after the header",
+            ));
         }
         Self::assemble(
             max_state as usize + 1,
