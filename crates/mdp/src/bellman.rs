@@ -111,6 +111,28 @@ pub fn bellman_sweep(
     parallel_sweep(v, v_out, policy, |s| greedy_backup(mdp, gamma, v, s))
 }
 
+/// Writes `update(s)` into `v_out[s]` for every state, in parallel, and returns the range of
+/// `v_out − v_old`.
+pub fn parallel_update<F>(v_old: &[f64], v_out: &mut [f64], update: F) -> Change
+where
+    F: Fn(usize) -> f64 + Sync,
+{
+    v_out
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map(|(chunk, values)| {
+            let base = chunk * CHUNK;
+            let mut change = Change::EMPTY;
+            for (i, value) in values.iter_mut().enumerate() {
+                let new = update(base + i);
+                change.add(new - v_old[base + i]);
+                *value = new;
+            }
+            change
+        })
+        .reduce(|| Change::EMPTY, Change::merge)
+}
+
 /// One sweep of a fixed policy: `v_out = T_π v`.
 pub fn policy_sweep(
     mdp: &TabularMdp,
@@ -119,21 +141,7 @@ pub fn policy_sweep(
     v: &[f64],
     v_out: &mut [f64],
 ) -> Change {
-    v_out
-        .par_chunks_mut(CHUNK)
-        .enumerate()
-        .map(|(chunk, values)| {
-            let base = chunk * CHUNK;
-            let mut change = Change::EMPTY;
-            for (i, value) in values.iter_mut().enumerate() {
-                let s = base + i;
-                let new = q_value(mdp, gamma, v, s, policy[s]);
-                change.add(new - v[s]);
-                *value = new;
-            }
-            change
-        })
-        .reduce(|| Change::EMPTY, Change::merge)
+    parallel_update(v, v_out, |s| q_value(mdp, gamma, v, s, policy[s]))
 }
 
 /// One in-place Gauss–Seidel sweep (sequential by nature): each state's backup sees the values

@@ -2,7 +2,7 @@
 
 use choicelab_core::{Result, TabularMdp};
 
-use crate::bellman::{parallel_sweep, q_value};
+use crate::bellman::{parallel_update, q_value};
 use crate::driver::{drive, Iterate, Observer, Silent, Stopping};
 use crate::solution::{check_discount, check_positive, initial_values};
 
@@ -84,7 +84,6 @@ impl SoftValueIteration {
             threshold,
             values,
             scratch: vec![0.0; n],
-            unused_policy: vec![0; n],
         };
         let run = drive(&mut task, stopping, observer)?;
         let a_count = mdp.n_actions();
@@ -128,7 +127,6 @@ struct Task<'a> {
     threshold: f64,
     values: Vec<f64>,
     scratch: Vec<f64>,
-    unused_policy: Vec<usize>,
 }
 
 impl Iterate for Task<'_> {
@@ -139,7 +137,7 @@ impl Iterate for Task<'_> {
     fn step(&mut self) -> Result<f64> {
         let (mdp, gamma, temperature, values) =
             (self.mdp, self.gamma, self.temperature, &self.values);
-        let change = parallel_sweep(values, &mut self.scratch, &mut self.unused_policy, |s| {
+        let change = parallel_update(values, &mut self.scratch, |s| {
             let mut max = f64::NEG_INFINITY;
             let mut sum = 0.0;
             // One pass: rescale the running sum whenever a new maximum appears.
@@ -155,7 +153,7 @@ impl Iterate for Task<'_> {
                     sum += ((q - max) / temperature).exp();
                 }
             }
-            (max + temperature * sum.ln(), 0)
+            max + temperature * sum.ln()
         });
         std::mem::swap(&mut self.values, &mut self.scratch);
         Ok(change.sup_norm())
