@@ -1,6 +1,7 @@
 //! `choicelab`: run studies, solve MDPs and fetch the public data sets.
 
 mod data;
+mod output;
 mod progress;
 mod run;
 mod solve;

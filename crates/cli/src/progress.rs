@@ -25,9 +25,23 @@ pub struct ResidualSpinner {
 impl Observer for ResidualSpinner {
     fn iteration(&mut self, method: &str, iteration: usize, residual: f64) {
         if iteration.is_power_of_two() || iteration % 64 == 0 {
-            self.bar
-                .set_message(format!("{method}: iteration {iteration}, residual {residual:.3e}"));
+            self.bar.set_message(format!(
+                "{method}: iteration {iteration}, residual {residual:.3e}"
+            ));
             self.bar.tick();
         }
     }
+}
+
+/// A bar counting files, hidden when `quiet`.
+pub fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} files {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
 }

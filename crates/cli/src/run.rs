@@ -9,6 +9,7 @@ use choicelab_studies::{find, studies, ConfigSources, Metric, Progress, RunOptio
 use clap::Args;
 use indicatif::ProgressBar;
 
+use crate::output::out;
 use crate::progress::spinner;
 
 /// Arguments of `choicelab run`.
@@ -38,7 +39,7 @@ pub fn list_studies() -> anyhow::Result<()> {
     let all = studies();
     let width = all.iter().map(|s| s.name().len()).max().unwrap_or(0);
     for study in all {
-        println!("{:width$}  {}", study.name(), study.description());
+        out!("{:width$}  {}", study.name(), study.description());
     }
     Ok(())
 }
@@ -71,21 +72,25 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<()> {
         },
         data: DataDir::locate(args.data.as_deref()),
     };
-    let out = args
-        .out
-        .unwrap_or_else(|| PathBuf::from("runs").join(format!("{}-{}", study.name(), utc_timestamp())));
+    let out = args.out.unwrap_or_else(|| {
+        PathBuf::from("runs").join(format!("{}-{}", study.name(), utc_timestamp()))
+    });
     let mut progress = SpinnerProgress(spinner(quiet));
     let report = study.run(&options, &mut progress);
     progress.0.finish_and_clear();
     let report = report?;
     report.write(&out)?;
-    println!("{}: report written to {}", study.name(), out.join("report.md").display());
+    out!(
+        "{}: report written to {}",
+        study.name(),
+        out.join("report.md").display()
+    );
     if let Some(Metric::Text(verdict)) = report.metrics.get("verdict") {
-        println!("verdict: {verdict}");
+        out!("verdict: {verdict}");
     }
     for (name, metric) in &report.metrics {
         if let (true, Metric::Text(verdict)) = (name.ends_with(".verdict"), metric) {
-            println!("{}: {verdict}", name.trim_end_matches(".verdict"));
+            out!("{}: {verdict}", name.trim_end_matches(".verdict"));
         }
     }
     Ok(())

@@ -9,6 +9,7 @@ use choicelab_core::{random_sparse_mdp, TabularMdp};
 use choicelab_mdp::{FiniteHorizon, Method, Solution, Stopping};
 use clap::Args;
 
+use crate::output::out;
 use crate::progress::{spinner, ResidualSpinner};
 
 /// Arguments of `choicelab solve`.
@@ -53,7 +54,7 @@ pub struct SolveArgs {
 pub fn solve(args: SolveArgs, quiet: bool) -> anyhow::Result<()> {
     let load_start = Instant::now();
     let (mdp, name) = load(&args)?;
-    println!(
+    out!(
         "model: {name} ({} states, {} actions, {} transitions), loaded in {:.3} s",
         mdp.n_states(),
         mdp.n_actions(),
@@ -81,7 +82,7 @@ pub fn solve(args: SolveArgs, quiet: bool) -> anyhow::Result<()> {
     let elapsed = start.elapsed().as_secs_f64();
     observer.bar.finish_and_clear();
     let solution = result?;
-    print_summary(&solution, gamma, args.epsilon, elapsed);
+    print_summary(&solution, gamma, args.epsilon, elapsed)?;
     if let Some(out) = &args.out {
         write_rows(out, |w| {
             writeln!(w, "state,action,value")?;
@@ -105,39 +106,56 @@ fn load(args: &SolveArgs) -> anyhow::Result<(TabularMdp, String)> {
             bail!("--random `{spec}`: expected three numbers S,A,K");
         };
         let mdp = random_sparse_mdp(states, actions, successors, args.seed)?;
-        return Ok((mdp, format!("random S={states} A={actions} K={successors} seed={}", args.seed)));
+        return Ok((
+            mdp,
+            format!(
+                "random S={states} A={actions} K={successors} seed={}",
+                args.seed
+            ),
+        ));
     }
-    let path = args.file.as_ref().context("an MDP file or --random is required")?;
+    let path = args
+        .file
+        .as_ref()
+        .context("an MDP file or --random is required")?;
     Ok((TabularMdp::from_path(path)?, path.display().to_string()))
 }
 
-fn print_summary(solution: &Solution, gamma: f64, epsilon: f64, seconds: f64) {
-    println!("method: {}", solution.method);
+fn print_summary(
+    solution: &Solution,
+    gamma: f64,
+    epsilon: f64,
+    seconds: f64,
+) -> anyhow::Result<()> {
+    out!("method: {}", solution.method);
     if solution.gain.is_none() {
-        println!("gamma: {gamma}");
+        out!("gamma: {gamma}");
     }
-    println!("epsilon: {epsilon:e}");
-    println!("iterations: {}", solution.iterations);
-    println!("residual: {:e}", solution.residual);
+    out!("epsilon: {epsilon:e}");
+    out!("iterations: {}", solution.iterations);
+    out!("residual: {:e}", solution.residual);
     if let Some(gain) = solution.gain {
-        println!("gain: {gain}");
+        out!("gain: {gain}");
     }
-    println!(
+    out!(
         "time: {seconds:.6} s ({:.6} ms per iteration)",
         1e3 * seconds / solution.iterations.max(1) as f64
     );
+    Ok(())
 }
 
 fn solve_finite(args: &SolveArgs, mdp: &TabularMdp) -> anyhow::Result<()> {
-    let horizon = args.horizon.context("--horizon is required for --method finite")?;
+    let horizon = args
+        .horizon
+        .context("--horizon is required for --method finite")?;
     let gamma = args.gamma.unwrap_or(1.0);
     let start = Instant::now();
     let solution = FiniteHorizon::new(gamma, horizon).solve(mdp)?;
     let seconds = start.elapsed().as_secs_f64();
-    println!("method: finite-horizon backward induction");
-    println!("gamma: {gamma}");
-    println!("horizon: {horizon}");
-    println!("time: {seconds:.6} s");
+    out!("method: finite-horizon backward induction");
+    out!("gamma: {gamma}");
+    out!("horizon: {horizon}");
+    out!("time: {seconds:.6} s");
     if let Some(out) = &args.out {
         write_rows(out, |w| {
             writeln!(w, "stage,state,action,value")?;

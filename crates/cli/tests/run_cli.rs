@@ -20,7 +20,10 @@ fn studies_are_listed() {
     let home = tempfile::tempdir().unwrap();
     let out = choicelab(&["studies"], None, home.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("tour") && stdout.contains("mdp-examples"), "{stdout}");
+    assert!(
+        stdout.contains("tour") && stdout.contains("mdp-examples"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -32,14 +35,22 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
         None,
         home.path(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     assert!(report.contains("No data folder was found"), "{report}");
     assert!(report.contains("RiverSwim skipped"), "{report}");
     let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("metrics.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("metrics.json")).unwrap())
+            .unwrap();
     assert_eq!(metrics["mdp-examples.verdict"], "reproduced");
-    assert_eq!(metrics["mdp-examples.riverswim_g099.status"], "skipped: no data");
+    assert_eq!(
+        metrics["mdp-examples.riverswim_g099.status"],
+        "skipped: no data"
+    );
 }
 
 #[test]
@@ -51,14 +62,25 @@ fn mdp_examples_writes_report_metrics_and_figures() {
     let home = tempfile::tempdir().unwrap();
     let out_dir = home.path().join("examples");
     let out = choicelab(
-        &["run", "mdp-examples", "--quiet", "--out", out_dir.to_str().unwrap()],
+        &[
+            "run",
+            "mdp-examples",
+            "--quiet",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
         Some(&data),
         home.path(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("verdict: reproduced"));
     let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("metrics.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("metrics.json")).unwrap())
+            .unwrap();
     let object = metrics.as_object().unwrap();
     assert!(object.values().all(|v| v.is_number() || v.is_string()));
     assert_eq!(metrics["checks.passed"], metrics["checks.total"]);
@@ -74,10 +96,20 @@ fn configuration_errors_list_the_valid_choices() {
     let home = tempfile::tempdir().unwrap();
     let out = choicelab(&["run", "no-such-study"], None, home.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("tour, mdp-examples"), "{stderr}");
-    let out = choicelab(&["run", "mdp-examples", "--set", "epsilom=1"], None, home.path());
+    assert!(
+        !out.status.success() && stderr.contains("tour, mdp-examples"),
+        "{stderr}"
+    );
+    let out = choicelab(
+        &["run", "mdp-examples", "--set", "epsilom=1"],
+        None,
+        home.path(),
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("valid keys: epsilon, horizon, max_iterations"), "{stderr}");
+    assert!(
+        stderr.contains("valid keys: epsilon, horizon, max_iterations"),
+        "{stderr}"
+    );
     let config = home.path().join("bad.toml");
     std::fs::write(&config, "epsilon = \"small\"\n").unwrap();
     let out = choicelab(
@@ -86,7 +118,10 @@ fn configuration_errors_list_the_valid_choices() {
         home.path(),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("epsilon"), "{stderr}");
+    assert!(
+        !out.status.success() && stderr.contains("epsilon"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -95,13 +130,27 @@ fn settings_reach_the_report() {
     let out_dir = home.path().join("set");
     let out = choicelab(
         &[
-            "run", "mdp-examples", "--quiet", "--set", "epsilon=1e-9", "--set", "horizon=5",
-            "--out", out_dir.to_str().unwrap(),
+            "run",
+            "mdp-examples",
+            "--quiet",
+            "--set",
+            "epsilon=1e-9",
+            "--set",
+            "horizon=5",
+            "--out",
+            out_dir.to_str().unwrap(),
         ],
         None,
         home.path(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
-    assert!(report.contains("epsilon = 0.000000001") && report.contains("horizon = 5"), "{report}");
+    assert!(
+        report.contains("epsilon = 0.000000001") && report.contains("horizon = 5"),
+        "{report}"
+    );
 }

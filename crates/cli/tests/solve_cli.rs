@@ -43,20 +43,32 @@ fn row_not_summing_to_one_names_state_action_sum_and_line() {
 #[test]
 fn negative_and_nan_probabilities_are_rejected_at_their_line() {
     let err = solve_error("neg.csv", &format!("{HEADER}0,0,0,1,1\n0,1,0,-0.5,0\n"));
-    assert!(err.contains("neg.csv:3: field `probability`") && err.contains("-0.5"), "{err}");
+    assert!(
+        err.contains("neg.csv:3: field `probability`") && err.contains("-0.5"),
+        "{err}"
+    );
     let err = solve_error("nan.csv", &format!("{HEADER}0,0,0,NaN,1\n"));
-    assert!(err.contains("nan.csv:2: field `probability`") && err.contains("NaN"), "{err}");
+    assert!(
+        err.contains("nan.csv:2: field `probability`") && err.contains("NaN"),
+        "{err}"
+    );
 }
 
 #[test]
 fn out_of_range_ids_name_their_field() {
     let err = solve_error("range.csv", &format!("{HEADER}0,0,0,1,1\n-1,0,0,1,0\n"));
-    assert!(err.contains("range.csv:3: field `idstatefrom`") && err.contains("out of range"), "{err}");
+    assert!(
+        err.contains("range.csv:3: field `idstatefrom`") && err.contains("out of range"),
+        "{err}"
+    );
     let json = r#"{"states": 2, "actions": 1, "rewards": [[0], [1]],
         "transitions": [{"state": 0, "action": 0, "next": [5], "probability": [1]},
                         {"state": 1, "action": 0, "next": [1], "probability": [1]}]}"#;
     let err = solve_error("range.json", json);
-    assert!(err.contains("field `transitions[0].next`") && err.contains("5 out of range 0..2"), "{err}");
+    assert!(
+        err.contains("field `transitions[0].next`") && err.contains("5 out of range 0..2"),
+        "{err}"
+    );
     let json = r#"{"states": 1, "actions": 1, "rewards": [[0]],
         "transitions": [{"state": 0, "action": 3, "next": [0], "probability": [1]}]}"#;
     let err = solve_error("action.json", json);
@@ -79,11 +91,20 @@ fn malformed_files_never_panic() {
     let err = solve_error("empty.csv", "");
     assert!(err.contains("empty file"), "{err}");
     let err = solve_error("truncated.csv", &format!("{HEADER}0,0,0,1,1\n0,1,0\n"));
-    assert!(err.contains("truncated.csv:3") && err.contains("3 fields, expected 5"), "{err}");
+    assert!(
+        err.contains("truncated.csv:3") && err.contains("3 fields, expected 5"),
+        "{err}"
+    );
     let err = solve_error("text.csv", &format!("{HEADER}0,0,0,one,1\n"));
-    assert!(err.contains("text.csv:2: field `probability`") && err.contains("`one` is not a number"), "{err}");
+    assert!(
+        err.contains("text.csv:2: field `probability`") && err.contains("`one` is not a number"),
+        "{err}"
+    );
     let err = solve_error("header.csv", "from,action,to,p,r\n0,0,0,1,1\n");
-    assert!(err.contains("header.csv:1") && err.contains("missing column `idstatefrom`"), "{err}");
+    assert!(
+        err.contains("header.csv:1") && err.contains("missing column `idstatefrom`"),
+        "{err}"
+    );
     let err = solve_error("bad.json", "{\"states\": 2,\n \"actions\": }");
     assert!(err.contains("bad.json:2"), "{err}");
     let err = solve_error("binary.csv", "\u{0}\u{1}\u{2}");
@@ -112,9 +133,16 @@ fn solves_the_quantecon_example_from_json_and_writes_values() {
             "--out",
             values.to_str().unwrap(),
         ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(stdout.contains("iterations:") && stdout.contains("residual:"), "{stdout}");
+        assert!(
+            stdout.contains("iterations:") && stdout.contains("residual:"),
+            "{stdout}"
+        );
         let rows: Vec<Vec<String>> = std::fs::read_to_string(&values)
             .unwrap()
             .lines()
@@ -139,16 +167,45 @@ fn finite_horizon_and_average_reward_from_the_command_line() {
     let path = write(dir.path(), "forest.csv", &csv);
     let values = dir.path().join("fh.csv");
     let out = choicelab(&[
-        "solve", path.to_str().unwrap(), "--method", "finite", "--horizon", "3", "--gamma", "0.9",
-        "--out", values.to_str().unwrap(),
+        "solve",
+        path.to_str().unwrap(),
+        "--method",
+        "finite",
+        "--horizon",
+        "3",
+        "--gamma",
+        "0.9",
+        "--out",
+        values.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&values).unwrap();
-    assert!(text.starts_with("stage,state,action,value\n0,0,0,2.69"), "{text}");
-    let out = choicelab(&["solve", path.to_str().unwrap(), "--method", "rvi", "--epsilon", "1e-9"]);
+    assert!(
+        text.starts_with("stage,state,action,value\n0,0,0,2.69"),
+        "{text}"
+    );
+    let out = choicelab(&[
+        "solve",
+        path.to_str().unwrap(),
+        "--method",
+        "rvi",
+        "--epsilon",
+        "1e-9",
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("gain: 3.24"), "{stdout}");
-    let out = choicelab(&["solve", path.to_str().unwrap(), "--method", "nope", "--gamma", "0.9"]);
+    let out = choicelab(&[
+        "solve",
+        path.to_str().unwrap(),
+        "--method",
+        "nope",
+        "--gamma",
+        "0.9",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("vi, gs, pi, mpi, rvi"), "{stderr}");
 }
@@ -156,8 +213,18 @@ fn finite_horizon_and_average_reward_from_the_command_line() {
 #[test]
 fn non_convergence_is_reported() {
     let out = choicelab(&[
-        "solve", "--random", "50,2,3", "--gamma", "0.99", "--max-iterations", "5", "--quiet",
+        "solve",
+        "--random",
+        "50,2,3",
+        "--gamma",
+        "0.99",
+        "--max-iterations",
+        "5",
+        "--quiet",
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("did not converge"), "{stderr}");
+    assert!(
+        !out.status.success() && stderr.contains("did not converge"),
+        "{stderr}"
+    );
 }

@@ -115,7 +115,10 @@ impl TabularMdp {
             .checked_mul(n_actions)
             .ok_or_else(|| Error::invalid(source.clone(), "S·A overflows"))?;
         if n_states == 0 || n_actions == 0 {
-            return Err(Error::invalid(source, "an MDP needs at least one state and one action"));
+            return Err(Error::invalid(
+                source,
+                "an MDP needs at least one state and one action",
+            ));
         }
         if n_states > u32::MAX as usize {
             return Err(Error::invalid(source, "more than 2^32 − 1 states"));
@@ -123,7 +126,11 @@ impl TabularMdp {
         if transitions.len() != rows * n_states {
             return Err(Error::invalid(
                 source.field("transitions"),
-                format!("length {} but S·A·S = {}", transitions.len(), rows * n_states),
+                format!(
+                    "length {} but S·A·S = {}",
+                    transitions.len(),
+                    rows * n_states
+                ),
             ));
         }
         if rewards.len() != rows {
@@ -174,7 +181,7 @@ impl TabularMdp {
         let rows = n_states * n_actions;
         for i in 0..raw.len() {
             let p = raw.probabilities[i];
-            if p.is_nan() || p < 0.0 || p > 1.0 + PROBABILITY_SUM_TOLERANCE {
+            if !(0.0..=1.0 + PROBABILITY_SUM_TOLERANCE).contains(&p) {
                 return Err(Error::invalid(
                     locate.entry(i),
                     format!("probability {p} is not in [0, 1]"),
@@ -189,7 +196,10 @@ impl TabularMdp {
             if (raw.next_states[i] as usize) >= n_states {
                 return Err(Error::invalid(
                     locate.entry(i),
-                    format!("next state {} out of range 0..{n_states}", raw.next_states[i]),
+                    format!(
+                        "next state {} out of range 0..{n_states}",
+                        raw.next_states[i]
+                    ),
                 ));
             }
             if (raw.actions[i] as usize) >= n_actions {

@@ -234,9 +234,8 @@ impl TabularMdp {
             rewards: Vec<Vec<Option<f64>>>,
             transitions: Vec<Row>,
         }
-        let form: Form = serde_json::from_str(text).map_err(|e| {
-            Error::parse(Location::new(name).line(e.line() as u64), e.to_string())
-        })?;
+        let form: Form = serde_json::from_str(text)
+            .map_err(|e| Error::parse(Location::new(name).line(e.line() as u64), e.to_string()))?;
         let at = |field: String| Location::new(name).field(field);
         if form.states == 0 || form.actions == 0 || form.states >= u32::MAX as usize {
             return Err(Error::invalid(
@@ -247,7 +246,11 @@ impl TabularMdp {
         if form.rewards.len() != form.states {
             return Err(Error::invalid(
                 at("rewards".into()),
-                format!("{} rows, expected states = {}", form.rewards.len(), form.states),
+                format!(
+                    "{} rows, expected states = {}",
+                    form.rewards.len(),
+                    form.states
+                ),
             ));
         }
         let mut rewards = Vec::with_capacity(form.states * form.actions);

@@ -10,24 +10,36 @@ fn csv(text: &str) -> choicelab_core::Result<TabularMdp> {
 
 #[test]
 fn row_order_does_not_matter_and_rewards_are_expected_values() {
-    let sorted = csv(&format!("{HEADER}0,0,0,0.25,4\n0,0,1,0.75,0\n0,1,1,1,2\n1,0,0,1,1\n")).unwrap();
-    let shuffled = csv(&format!(
-        "idstateto,reward,idstatefrom,probability,idaction\n0,1,1,1,0\n1,0,0,0.75,0\n1,2,0,1,1\n0,4,0,0.25,0\n"
+    let sorted = csv(&format!(
+        "{HEADER}0,0,0,0.25,4\n0,0,1,0.75,0\n0,1,1,1,2\n1,0,0,1,1\n"
     ))
+    .unwrap();
+    let shuffled = csv(
+        "idstateto,reward,idstatefrom,probability,idaction\n0,1,1,1,0\n1,0,0,0.75,0\n1,2,0,1,1\n0,4,0,0.25,0\n",
+    )
     .unwrap();
     assert_eq!(sorted, shuffled);
     assert_eq!(sorted.reward(0, 0), 1.0);
     assert_eq!(sorted.reward(0, 1), 2.0);
     // State 1 has no rows for action 1: infeasible.
     assert!(!sorted.is_feasible(1, 1));
-    assert_eq!(sorted.transitions(0, 0), (&[0u32, 1][..], &[0.25, 0.75][..]));
+    assert_eq!(
+        sorted.transitions(0, 0),
+        (&[0u32, 1][..], &[0.25, 0.75][..])
+    );
 }
 
 #[test]
 fn errors_point_at_the_right_line_past_blank_lines() {
-    let err = csv(&format!("{HEADER}0,0,0,1,0\n\n\n1,0,0,0.5,0\n1,0,1,0.2,0\n")).unwrap_err();
+    let err = csv(&format!(
+        "{HEADER}0,0,0,1,0\n\n\n1,0,0,0.5,0\n1,0,1,0.2,0\n"
+    ))
+    .unwrap_err();
     let text = err.to_string();
-    assert!(text.starts_with("test.csv:5: field `probability`"), "{text}");
+    assert!(
+        text.starts_with("test.csv:5: field `probability`"),
+        "{text}"
+    );
     assert!(matches!(err, Error::Invalid { .. }));
 }
 
@@ -42,25 +54,38 @@ fn json_rewards_and_transitions_must_agree() {
     let reward_without_rows = r#"{"states": 1, "actions": 2, "rewards": [[0, 1]],
         "transitions": [{"state": 0, "action": 0, "next": [0], "probability": [1]}]}"#;
     let err = TabularMdp::from_json_str(reward_without_rows, "m.json").unwrap_err();
-    assert!(err.to_string().contains("action 1 has a reward but no transitions"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("action 1 has a reward but no transitions"),
+        "{err}"
+    );
     let rows_without_reward = r#"{"states": 1, "actions": 2, "rewards": [[0, null]],
         "transitions": [{"state": 0, "action": 0, "next": [0], "probability": [1]},
                         {"state": 0, "action": 1, "next": [0], "probability": [1]}]}"#;
     let err = TabularMdp::from_json_str(rows_without_reward, "m.json").unwrap_err();
-    assert!(err.to_string().contains("m.json: field `transitions[1]`"), "{err}");
+    assert!(
+        err.to_string().contains("m.json: field `transitions[1]`"),
+        "{err}"
+    );
     let unknown = r#"{"states": 1, "actions": 1, "rewards": [[0]], "transitions": [], "extra": 1}"#;
     let err = TabularMdp::from_json_str(unknown, "m.json").unwrap_err();
     assert!(err.to_string().contains("extra"), "{err}");
     let mismatched = r#"{"states": 1, "actions": 1, "rewards": [[0]],
         "transitions": [{"state": 0, "action": 0, "next": [0, 0], "probability": [1]}]}"#;
     let err = TabularMdp::from_json_str(mismatched, "m.json").unwrap_err();
-    assert!(err.to_string().contains("transitions[0].probability"), "{err}");
+    assert!(
+        err.to_string().contains("transitions[0].probability"),
+        "{err}"
+    );
 }
 
 #[test]
 fn dense_arrays_are_checked() {
     let err = TabularMdp::from_dense(2, 1, &[1.0, 0.0, 0.0], &[0.0, 0.0]).unwrap_err();
-    assert!(err.to_string().contains("field `transitions`: length 3"), "{err}");
+    assert!(
+        err.to_string().contains("field `transitions`: length 3"),
+        "{err}"
+    );
     let err = TabularMdp::from_dense(1, 1, &[1.0], &[f64::NAN]).unwrap_err();
     assert!(err.to_string().contains("reward"), "{err}");
     let err = TabularMdp::from_dense(0, 1, &[], &[]).unwrap_err();
@@ -76,7 +101,10 @@ fn random_mdps_are_seeded_and_stochastic() {
     for s in 0..500 {
         for action in 0..3 {
             let (next, prob) = a.transitions(s, action);
-            assert!(next.windows(2).all(|w| w[0] < w[1]), "distinct, sorted successors");
+            assert!(
+                next.windows(2).all(|w| w[0] < w[1]),
+                "distinct, sorted successors"
+            );
             assert!((prob.iter().sum::<f64>() - 1.0).abs() < 1e-12);
             assert!(prob.iter().all(|&p| p > 0.0));
         }

@@ -77,7 +77,12 @@ impl Change {
 
 /// Writes `update(s)` into `v_out[s]` for every state, in parallel, and returns the range of
 /// `v_out − v_old`. `update` also yields an action, stored in `policy`.
-pub fn parallel_sweep<F>(v_old: &[f64], v_out: &mut [f64], policy: &mut [usize], update: F) -> Change
+pub fn parallel_sweep<F>(
+    v_old: &[f64],
+    v_out: &mut [f64],
+    policy: &mut [usize],
+    update: F,
+) -> Change
 where
     F: Fn(usize) -> (f64, usize) + Sync,
 {

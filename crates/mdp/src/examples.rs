@@ -10,10 +10,16 @@ use choicelab_core::{Error, Result, TabularMdp};
 /// pymdptoolbox's defaults are S = 3, r_wait = 4, r_cut = 2, fire = 0.1.
 pub fn forest(n_states: usize, r_wait: f64, r_cut: f64, fire: f64) -> Result<TabularMdp> {
     if n_states < 2 {
-        return Err(Error::parameter("states", "the forest needs at least 2 states"));
+        return Err(Error::parameter(
+            "states",
+            "the forest needs at least 2 states",
+        ));
     }
     if !(0.0..=1.0).contains(&fire) {
-        return Err(Error::parameter("fire", format!("{fire} is not a probability")));
+        return Err(Error::parameter(
+            "fire",
+            format!("{fire} is not a probability"),
+        ));
     }
     let s_count = n_states;
     let mut p = vec![0.0; s_count * 2 * s_count];

@@ -70,7 +70,9 @@ impl Method {
                 .epsilon(epsilon)
                 .sweep(Sweep::GaussSeidel)
                 .solve_with(mdp, stopping, observer),
-            Method::PolicyIteration => PolicyIteration::new(gamma).solve_with(mdp, stopping, observer),
+            Method::PolicyIteration => {
+                PolicyIteration::new(gamma).solve_with(mdp, stopping, observer)
+            }
             Method::ModifiedPolicyIteration => ModifiedPolicyIteration::new(gamma)
                 .epsilon(epsilon)
                 .solve_with(mdp, stopping, observer),
@@ -98,7 +100,10 @@ impl FromStr for Method {
                 let names: Vec<_> = Method::ALL.iter().map(|m| m.short_name()).collect();
                 Error::parameter(
                     "method",
-                    format!("unknown method `{name}`; expected one of {}", names.join(", ")),
+                    format!(
+                        "unknown method `{name}`; expected one of {}",
+                        names.join(", ")
+                    ),
                 )
             })
     }

@@ -15,25 +15,41 @@ fn forest3() -> TabularMdp {
 }
 
 fn sup_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 fn solve(method: Method, mdp: &TabularMdp, gamma: f64, epsilon: f64) -> Solution {
     method
-        .solve(mdp, gamma, epsilon, &Stopping::default(), &mut ResidualHistory::default())
+        .solve(
+            mdp,
+            gamma,
+            epsilon,
+            &Stopping::default(),
+            &mut ResidualHistory::default(),
+        )
         .unwrap()
 }
 
 /// Every discounted method reaches V* to the ε it was asked for, with the published policy.
 fn check_all_discounted(mdp: &TabularMdp, gamma: f64, v_star: &[f64], policy: &[usize]) {
     let exact = PolicyIteration::new(gamma).solve(mdp).unwrap();
-    assert!(sup_distance(&exact.values, v_star) < 1e-9, "{:?}", exact.values);
+    assert!(
+        sup_distance(&exact.values, v_star) < 1e-9,
+        "{:?}",
+        exact.values
+    );
     assert_eq!(exact.policy, policy);
     for epsilon in [1e-2, 1e-6, 1e-9] {
         for method in Method::ALL.into_iter().filter(|m| m.is_discounted()) {
             let s = solve(method, mdp, gamma, epsilon);
             let distance = sup_distance(&s.values, v_star);
-            assert!(distance <= epsilon, "{method} at ε={epsilon}: ‖V−V*‖ = {distance}");
+            assert!(
+                distance <= epsilon,
+                "{method} at ε={epsilon}: ‖V−V*‖ = {distance}"
+            );
             assert_eq!(s.policy, policy, "{method} at ε={epsilon}");
         }
     }
@@ -64,7 +80,12 @@ fn forest_s10_matches_pymdptoolbox() {
 
 #[test]
 fn small_matches_pymdptoolbox() {
-    check_all_discounted(&small(), 0.9, &[42.44186046511632, 36.04651162790702], &[1, 0]);
+    check_all_discounted(
+        &small(),
+        0.9,
+        &[42.44186046511632, 36.04651162790702],
+        &[1, 0],
+    );
 }
 
 #[test]
@@ -88,12 +109,18 @@ fn forest_finite_horizon_matches_pymdptoolbox() {
             assert_abs_diff_eq!(solution.values[stage][s], v, epsilon = 1e-12);
         }
     }
-    assert_eq!(solution.policy, vec![vec![0, 0, 0], vec![0, 0, 0], vec![0, 1, 0]]);
+    assert_eq!(
+        solution.policy,
+        vec![vec![0, 0, 0], vec![0, 0, 0], vec![0, 1, 0]]
+    );
 }
 
 #[test]
 fn forest_relative_value_iteration_gain() {
-    let solution = RelativeValueIteration::new().epsilon(1e-9).solve(&forest3()).unwrap();
+    let solution = RelativeValueIteration::new()
+        .epsilon(1e-9)
+        .solve(&forest3())
+        .unwrap();
     assert_abs_diff_eq!(solution.gain.unwrap(), 3.24, epsilon = 1e-9);
     assert_eq!(solution.policy, vec![0, 0, 0]);
 }
@@ -123,16 +150,28 @@ fn iteration_limit_is_reported_not_hidden() {
         time_limit: None,
     };
     let err = Method::ValueIteration
-        .solve(&forest3(), 0.99, 1e-9, &stopping, &mut ResidualHistory::default())
+        .solve(
+            &forest3(),
+            0.99,
+            1e-9,
+            &stopping,
+            &mut ResidualHistory::default(),
+        )
         .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("did not converge") && text.contains("3 iterations"), "{text}");
+    assert!(
+        text.contains("did not converge") && text.contains("3 iterations"),
+        "{text}"
+    );
 }
 
 #[test]
 fn bad_parameters_are_rejected() {
     assert!(ValueIteration::new(1.0).solve(&small()).is_err());
-    assert!(ValueIteration::new(0.9).epsilon(0.0).solve(&small()).is_err());
+    assert!(ValueIteration::new(0.9)
+        .epsilon(0.0)
+        .solve(&small())
+        .is_err());
     assert!(FiniteHorizon::new(1.5, 3).solve(&small()).is_err());
     assert!(FiniteHorizon::new(0.9, 0).solve(&small()).is_err());
 }

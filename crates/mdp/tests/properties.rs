@@ -9,7 +9,10 @@ use choicelab_mdp::{
 use proptest::prelude::*;
 
 fn sup_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 fn apply_bellman(mdp: &choicelab_core::TabularMdp, gamma: f64, v: &[f64]) -> (Vec<f64>, Change) {
@@ -55,9 +58,9 @@ proptest! {
         let relabelled = mdp.relabel_states(&permutation).unwrap();
         let a = PolicyIteration::new(0.95).solve(&mdp).unwrap();
         let b = PolicyIteration::new(0.95).solve(&relabelled).unwrap();
-        for s in 0..states {
-            prop_assert!((a.values[s] - b.values[permutation[s]]).abs() < 1e-9);
-            prop_assert_eq!(a.policy[s], b.policy[permutation[s]]);
+        for (s, &new) in permutation.iter().enumerate() {
+            prop_assert!((a.values[s] - b.values[new]).abs() < 1e-9);
+            prop_assert_eq!(a.policy[s], b.policy[new]);
         }
     }
 
@@ -106,7 +109,10 @@ fn soft_values_approach_hard_values_as_temperature_falls() {
     let hard = PolicyIteration::new(0.9).solve(&mdp).unwrap();
     let mut previous = f64::INFINITY;
     for temperature in [1.0, 0.1, 0.01, 0.001] {
-        let soft = SoftValueIteration::new(0.9, temperature).epsilon(1e-10).solve(&mdp).unwrap();
+        let soft = SoftValueIteration::new(0.9, temperature)
+            .epsilon(1e-10)
+            .solve(&mdp)
+            .unwrap();
         // Soft values exceed hard ones by at most τ·ln A/(1−γ).
         let gap = sup_distance(&soft.values, &hard.values);
         assert!(gap <= temperature * 3f64.ln() / 0.1 + 1e-8);
@@ -118,7 +124,10 @@ fn soft_values_approach_hard_values_as_temperature_falls() {
 #[test]
 fn soft_value_iteration_stays_finite_near_gamma_one() {
     let mdp = random_sparse_mdp(10, 3, 3, 5).unwrap();
-    let soft = SoftValueIteration::new(0.9999, 0.05).epsilon(1e-6).solve(&mdp).unwrap();
+    let soft = SoftValueIteration::new(0.9999, 0.05)
+        .epsilon(1e-6)
+        .solve(&mdp)
+        .unwrap();
     assert!(soft.values.iter().all(|v| v.is_finite() && *v > 0.0));
     assert!(soft.choice_probabilities.iter().all(|p| p.is_finite()));
 }
@@ -127,7 +136,10 @@ fn soft_value_iteration_stays_finite_near_gamma_one() {
 fn sweeps_give_the_same_bits_on_any_thread_count() {
     let mdp = random_sparse_mdp(20_000, 4, 8, 3).unwrap();
     let solve = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let vi = ValueIteration::new(0.95).epsilon(1e-6).solve(&mdp).unwrap();
             let pi = PolicyIteration::new(0.95).solve(&mdp).unwrap();

@@ -51,10 +51,7 @@ impl ConfigSources {
         }
         for assignment in &self.overrides {
             let (key, raw) = assignment.split_once('=').ok_or_else(|| {
-                Error::parameter(
-                    assignment.clone(),
-                    "expected --set key=value".to_string(),
-                )
+                Error::parameter(assignment.clone(), "expected --set key=value".to_string())
             })?;
             let key = key.trim();
             if !valid.contains(key) {
@@ -65,7 +62,9 @@ impl ConfigSources {
         }
         Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| Error::parameter("config", e.to_string().trim_end().to_string()))
+            .map_err(|e: toml::de::Error| {
+                Error::parameter("config", e.to_string().trim_end().to_string())
+            })
     }
 }
 
@@ -79,7 +78,10 @@ fn to_table<C: Serialize>(config: &C) -> Result<Table> {
 }
 
 fn unknown_key(key: &str, valid: &str) -> Error {
-    Error::parameter(key, format!("unknown configuration key; valid keys: {valid}"))
+    Error::parameter(
+        key,
+        format!("unknown configuration key; valid keys: {valid}"),
+    )
 }
 
 fn parse_value(raw: &str) -> Value {
@@ -174,9 +176,13 @@ mod tests {
 
     #[test]
     fn layers_apply_in_order() {
-        let c: Example = sources(true, Some("name = \"file\"\n[inner]\nrate = 0.1\n"), &["inner.rate=0.2"])
-            .resolve()
-            .unwrap();
+        let c: Example = sources(
+            true,
+            Some("name = \"file\"\n[inner]\nrate = 0.1\n"),
+            &["inner.rate=0.2"],
+        )
+        .resolve()
+        .unwrap();
         assert_eq!(
             c,
             Example {
@@ -185,21 +191,32 @@ mod tests {
                 inner: Inner { rate: 0.2 }
             }
         );
-        let c: Example = sources(false, None, &["name=bare words"]).resolve().unwrap();
+        let c: Example = sources(false, None, &["name=bare words"])
+            .resolve()
+            .unwrap();
         assert_eq!(c.name, "bare words");
     }
 
     #[test]
     fn unknown_keys_list_the_valid_ones() {
-        let err = sources(false, None, &["inner.speed=1"]).resolve::<Example>().unwrap_err();
-        assert!(err.to_string().contains("epsilon, inner.rate, name"), "{err}");
-        let err = sources(false, Some("typo = 1"), &[]).resolve::<Example>().unwrap_err();
+        let err = sources(false, None, &["inner.speed=1"])
+            .resolve::<Example>()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("epsilon, inner.rate, name"),
+            "{err}"
+        );
+        let err = sources(false, Some("typo = 1"), &[])
+            .resolve::<Example>()
+            .unwrap_err();
         assert!(err.to_string().contains("typo"), "{err}");
     }
 
     #[test]
     fn wrong_types_name_the_key() {
-        let err = sources(false, None, &["epsilon=\"big\""]).resolve::<Example>().unwrap_err();
+        let err = sources(false, None, &["epsilon=\"big\""])
+            .resolve::<Example>()
+            .unwrap_err();
         assert!(err.to_string().contains("epsilon"), "{err}");
     }
 }

@@ -190,11 +190,21 @@ impl Study for MdpExamples {
         let mut table = Table::new(
             "Discounted examples: every method against the published solution",
             &[
-                "example", "γ", "method", "iterations", "V", "policy", "‖V − V*‖∞",
-                "within ε", "time (ms)",
+                "example",
+                "γ",
+                "method",
+                "iterations",
+                "V",
+                "policy",
+                "‖V − V*‖∞",
+                "within ε",
+                "time (ms)",
             ],
         );
-        let mut references = Table::new("Published solutions", &["example", "V*", "policy", "source"]);
+        let mut references = Table::new(
+            "Published solutions",
+            &["example", "V*", "policy", "source"],
+        );
         let (mut passed, mut total) = (0, 0);
         for case in &cases {
             progress.stage(&format!("mdp-examples: {}", case.label));
@@ -208,8 +218,13 @@ impl Study for MdpExamples {
             for method in METHODS {
                 let mut history = ResidualHistory::default();
                 let start = Instant::now();
-                let solution =
-                    method.solve(&case.mdp, case.gamma, config.epsilon, &stopping, &mut history)?;
+                let solution = method.solve(
+                    &case.mdp,
+                    case.gamma,
+                    config.epsilon,
+                    &stopping,
+                    &mut history,
+                )?;
                 let millis = start.elapsed().as_secs_f64() * 1e3;
                 let error = solution
                     .values
@@ -228,7 +243,10 @@ impl Study for MdpExamples {
                 let name = format!("{}.{}", case.key, method.short_name());
                 report.number(format!("{name}.iterations"), solution.iterations as f64);
                 report.number(format!("{name}.max_abs_error"), error);
-                report.number(format!("{name}.policy_matches"), f64::from(solution.policy == case.policy));
+                report.number(
+                    format!("{name}.policy_matches"),
+                    f64::from(solution.policy == case.policy),
+                );
                 table.push(vec![
                     case.label.into(),
                     case.gamma.to_string(),
@@ -273,7 +291,11 @@ impl Study for MdpExamples {
         passed += usize::from(fh_passed) + usize::from(rvi_passed);
         report.number("checks.passed", passed as f64);
         report.number("checks.total", total as f64);
-        let verdict = if passed == total { "reproduced" } else { "not reproduced" };
+        let verdict = if passed == total {
+            "reproduced"
+        } else {
+            "not reproduced"
+        };
         report.text("verdict", verdict);
         report.notes.push(format!(
             "{passed} of {total} checks passed: {verdict}. A discounted check passes when \
@@ -317,7 +339,11 @@ fn finite_horizon(config: &Config, report: &mut Report) -> Result<(bool, Table)>
         let reference = comparable.then(|| FOREST_FINITE_VALUES[t]);
         let reference_policy = comparable.then(|| FOREST_FINITE_POLICY.get(t)).flatten();
         if let Some(r) = reference {
-            error = values.iter().zip(&r).map(|(a, b)| (a - b).abs()).fold(error, f64::max);
+            error = values
+                .iter()
+                .zip(&r)
+                .map(|(a, b)| (a - b).abs())
+                .fold(error, f64::max);
         }
         let policy = solution.policy.get(t);
         if let (Some(p), Some(r)) = (policy, reference_policy) {
@@ -337,7 +363,11 @@ fn finite_horizon(config: &Config, report: &mut Report) -> Result<(bool, Table)>
     Ok((ok, table))
 }
 
-fn average_reward(config: &Config, stopping: &Stopping, report: &mut Report) -> Result<(bool, Table)> {
+fn average_reward(
+    config: &Config,
+    stopping: &Stopping,
+    report: &mut Report,
+) -> Result<(bool, Table)> {
     let mut table = Table::new(
         "Average reward by relative value iteration",
         &["example", "gain", "iterations", "policy", "reference gain"],

@@ -85,7 +85,9 @@ pub fn line_chart(
                         .draw_series(LineSeries::new(line, style(i)))
                         .map_err(|e| fail(&e))?
                         .label(s.name.clone())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style(i)));
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 18, y)], style(i))
+                        });
                 }
                 chart
                     .configure_series_labels()

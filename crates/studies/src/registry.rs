@@ -46,11 +46,17 @@ pub fn studies() -> Vec<&'static dyn Study> {
 /// The study called `name`, or an error listing the valid names.
 pub fn find(name: &str) -> Result<&'static dyn Study> {
     let all = studies();
-    all.iter().copied().find(|s| s.name() == name).ok_or_else(|| {
-        let names: Vec<_> = all.iter().map(|s| s.name()).collect();
-        Error::parameter(
-            "study",
-            format!("unknown study `{name}`; valid studies: {}", names.join(", ")),
-        )
-    })
+    all.iter()
+        .copied()
+        .find(|s| s.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<_> = all.iter().map(|s| s.name()).collect();
+            Error::parameter(
+                "study",
+                format!(
+                    "unknown study `{name}`; valid studies: {}",
+                    names.join(", ")
+                ),
+            )
+        })
 }

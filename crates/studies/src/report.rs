@@ -102,7 +102,8 @@ impl Report {
     /// Adds another study's report as a part of this one: its metrics under `prefix.`, its
     /// figures with `prefix-` file names, its tables and notes under its title.
     pub fn absorb(&mut self, prefix: &str, part: Report) {
-        self.notes.push(format!("**{}** — {}", part.title, part.claim));
+        self.notes
+            .push(format!("**{}** — {}", part.title, part.claim));
         self.notes
             .extend(part.notes.into_iter().map(|n| format!("{prefix}: {n}")));
         for mut table in part.tables {
@@ -123,7 +124,11 @@ impl Report {
     pub fn markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "# {}\n", self.title);
-        let _ = writeln!(md, "Study `{}`.\n\n## Claim\n\n{}\n", self.study, self.claim);
+        let _ = writeln!(
+            md,
+            "Study `{}`.\n\n## Claim\n\n{}\n",
+            self.study, self.claim
+        );
         let _ = writeln!(md, "## Configuration\n\n```toml\n{}```\n", self.config);
         if !self.notes.is_empty() {
             let _ = writeln!(md, "## Findings\n");
@@ -148,7 +153,11 @@ impl Report {
             let _ = writeln!(md, "## Figures\n");
         }
         for figure in &self.figures {
-            let _ = writeln!(md, "### {}\n\n![{}]({})\n", figure.title, figure.title, figure.file);
+            let _ = writeln!(
+                md,
+                "### {}\n\n![{}]({})\n",
+                figure.title, figure.title, figure.file
+            );
         }
         md
     }
@@ -225,9 +234,10 @@ mod tests {
         report.write(dir.path()).unwrap();
         let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
         assert!(md.contains("| 1 | 2 |") && md.contains("![F](f.svg)") && md.contains("x = 1"));
-        let metrics: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.path().join("metrics.json")).unwrap())
-                .unwrap();
+        let metrics: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("metrics.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(metrics["a.b"], 1.5);
         assert_eq!(metrics["nan"], "NaN");
         assert_eq!(metrics["verdict"], "reproduced");
