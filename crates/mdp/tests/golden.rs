@@ -175,3 +175,18 @@ fn bad_parameters_are_rejected() {
     assert!(FiniteHorizon::new(1.5, 3).solve(&small()).is_err());
     assert!(FiniteHorizon::new(0.9, 0).solve(&small()).is_err());
 }
+
+#[test]
+fn ties_go_to_the_lowest_action_and_never_make_policy_iteration_cycle() {
+    // Actions 1 and 2 are copies of each other and better than action 0; action 3 copies 0.
+    let row = [0.5, 0.5];
+    let p: Vec<f64> = (0..2 * 4).flat_map(|_| row).collect();
+    let r = [0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0];
+    let mdp = TabularMdp::from_dense(2, 4, &p, &r).unwrap();
+    for method in Method::ALL.into_iter().filter(|m| m.is_discounted()) {
+        let s = solve(method, &mdp, 0.9, 1e-9);
+        assert_eq!(s.policy, vec![1, 1], "{method}");
+    }
+    let pi = PolicyIteration::new(0.9).solve(&mdp).unwrap();
+    assert_eq!(pi.iterations, 1);
+}
