@@ -63,14 +63,14 @@ impl RelativeValueIteration {
             gain: 0.0,
         };
         let run = drive(&mut task, stopping, observer)?;
-        Ok(Solution {
-            method: task.name(),
-            values: task.values,
-            policy: task.policy,
-            iterations: run.iterations,
-            residual: run.residual,
-            gain: Some(task.gain),
-        })
+        let gain = Some(task.gain);
+        Ok(Solution::from_run(
+            task.name(),
+            task.values,
+            task.policy,
+            run,
+            gain,
+        ))
     }
 }
 

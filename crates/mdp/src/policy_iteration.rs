@@ -5,7 +5,7 @@ use choicelab_core::{Result, TabularMdp};
 use crate::bellman::{bellman_sweep, greedy_backup, parallel_sweep, policy_sweep, q_value};
 use crate::driver::{drive, Iterate, Observer, Silent, Stopping};
 use crate::evaluation::{evaluate_into, Evaluation};
-use crate::solution::{check_discount, check_positive, initial_values, Solution};
+use crate::solution::{check_discount, check_positive, initial_values, value_threshold, Solution};
 
 /// Relative margin by which an action must beat the current one to replace it, so that ties
 /// and rounding never make policy iteration cycle.
@@ -62,14 +62,13 @@ impl PolicyIteration {
             changed: usize::MAX,
         };
         let run = drive(&mut task, stopping, observer)?;
-        Ok(Solution {
-            method: task.name(),
-            values: task.values,
-            policy: task.policy,
-            iterations: run.iterations,
-            residual: run.residual,
-            gain: None,
-        })
+        Ok(Solution::from_run(
+            task.name(),
+            task.values,
+            task.policy,
+            run,
+            None,
+        ))
     }
 }
 
@@ -168,11 +167,7 @@ impl ModifiedPolicyIteration {
         check_positive("epsilon", self.epsilon)?;
         let values = initial_values(mdp, self.initial.as_deref())?;
         let n = values.len();
-        let threshold = if self.gamma > 0.0 {
-            self.epsilon * (1.0 - self.gamma) / (2.0 * self.gamma)
-        } else {
-            f64::INFINITY
-        };
+        let threshold = value_threshold(self.gamma, self.epsilon);
         let mut task = Modified {
             mdp,
             gamma: self.gamma,
@@ -183,14 +178,13 @@ impl ModifiedPolicyIteration {
             policy: vec![0; n],
         };
         let run = drive(&mut task, stopping, observer)?;
-        Ok(Solution {
-            method: task.name(),
-            values: task.values,
-            policy: task.policy,
-            iterations: run.iterations,
-            residual: run.residual,
-            gain: None,
-        })
+        Ok(Solution::from_run(
+            task.name(),
+            task.values,
+            task.policy,
+            run,
+            None,
+        ))
     }
 }
 

@@ -4,7 +4,7 @@ use choicelab_core::{Result, TabularMdp};
 
 use crate::bellman::{parallel_update, q_value};
 use crate::driver::{drive, Iterate, Observer, Silent, Stopping};
-use crate::solution::{check_discount, check_positive, initial_values};
+use crate::solution::{check_discount, check_positive, initial_values, value_threshold};
 
 /// Soft value iteration: V(s) = τ log Σ_a exp(Q(s,a)/τ), Q(s,a) = r(s,a) + γ Σ P(s'|s,a) V(s').
 ///
@@ -72,11 +72,7 @@ impl SoftValueIteration {
         check_positive("epsilon", self.epsilon)?;
         let values = initial_values(mdp, self.initial.as_deref())?;
         let n = values.len();
-        let threshold = if self.gamma > 0.0 {
-            self.epsilon * (1.0 - self.gamma) / (2.0 * self.gamma)
-        } else {
-            f64::INFINITY
-        };
+        let threshold = value_threshold(self.gamma, self.epsilon);
         let mut task = Task {
             mdp,
             gamma: self.gamma,

@@ -2,6 +2,8 @@
 
 use choicelab_core::{Error, Result, TabularMdp};
 
+use crate::driver::Run;
+
 /// A stationary solution: values, a deterministic policy and how it was reached.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Solution {
@@ -17,6 +19,35 @@ pub struct Solution {
     pub residual: f64,
     /// Average reward per step, for average-reward methods.
     pub gain: Option<f64>,
+}
+
+impl Solution {
+    pub(crate) fn from_run(
+        method: &'static str,
+        values: Vec<f64>,
+        policy: Vec<usize>,
+        run: Run,
+        gain: Option<f64>,
+    ) -> Self {
+        Solution {
+            method,
+            values,
+            policy,
+            iterations: run.iterations,
+            residual: run.residual,
+            gain,
+        }
+    }
+}
+
+/// The sup-norm change below which a γ-contraction's iterate is within ε/2 of its fixed point:
+/// ε(1−γ)/(2γ) (any change will do when γ = 0).
+pub(crate) fn value_threshold(gamma: f64, epsilon: f64) -> f64 {
+    if gamma > 0.0 {
+        epsilon * (1.0 - gamma) / (2.0 * gamma)
+    } else {
+        f64::INFINITY
+    }
 }
 
 pub(crate) fn check_discount(gamma: f64) -> Result<()> {

@@ -4,7 +4,7 @@ use choicelab_core::{Result, TabularMdp};
 
 use crate::bellman::{bellman_sweep, gauss_seidel_sweep};
 use crate::driver::{drive, Iterate, Observer, Silent, Stopping};
-use crate::solution::{check_discount, check_positive, initial_values, Solution};
+use crate::solution::{check_discount, check_positive, initial_values, value_threshold, Solution};
 
 /// How a value-iteration sweep updates values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,11 +71,7 @@ impl ValueIteration {
         check_discount(self.gamma)?;
         check_positive("epsilon", self.epsilon)?;
         let values = initial_values(mdp, self.initial.as_deref())?;
-        let threshold = if self.gamma > 0.0 {
-            self.epsilon * (1.0 - self.gamma) / (2.0 * self.gamma)
-        } else {
-            f64::INFINITY
-        };
+        let threshold = value_threshold(self.gamma, self.epsilon);
         let mut task = Task {
             mdp,
             gamma: self.gamma,
@@ -86,14 +82,13 @@ impl ValueIteration {
             values,
         };
         let run = drive(&mut task, stopping, observer)?;
-        Ok(Solution {
-            method: task.name(),
-            values: task.values,
-            policy: task.policy,
-            iterations: run.iterations,
-            residual: run.residual,
-            gain: None,
-        })
+        Ok(Solution::from_run(
+            task.name(),
+            task.values,
+            task.policy,
+            run,
+            None,
+        ))
     }
 }
 
