@@ -12,6 +12,7 @@
 //! assert!(!mdp.is_feasible(1, 1));
 //! ```
 
+pub mod choices;
 pub mod data;
 pub mod error;
 pub mod random;
@@ -19,6 +20,7 @@ pub mod rng;
 pub mod tabular;
 pub mod tabular_io;
 
+pub use choices::{Comparison, Comparisons, Items, Outcome, SetChoice, SetChoices};
 pub use data::DataDir;
 pub use error::{Error, Location, Result};
 pub use random::random_sparse_mdp;

@@ -1,0 +1,49 @@
+//! What a fitted utility model knows: one utility per item, with standard errors.
+
+use choicelab_core::Items;
+
+/// Utilities θ (centred, log-strengths) of named items, as fitted by a Luce-family model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedUtilities {
+    /// The model that produced them (`bradley-terry`, `plackett-luce`, `lsr`, `ilsr`).
+    pub model: &'static str,
+    /// The items, by index.
+    pub items: Items,
+    /// θ_i, centred to mean 0 unless a penalty identifies them.
+    pub theta: Vec<f64>,
+    /// Standard errors from the observed information, when the method gives them.
+    pub std_errors: Option<Vec<f64>>,
+    /// Log-likelihood at θ (without any penalty).
+    pub loglik: f64,
+    /// Iterations the fit took.
+    pub iterations: usize,
+    /// Number of observations (comparisons or choices).
+    pub n_obs: usize,
+}
+
+impl FittedUtilities {
+    /// P(i preferred to j) = σ(θ_i − θ_j).
+    pub fn prob_prefers(&self, i: u32, j: u32) -> f64 {
+        let d = self.theta[i as usize] - self.theta[j as usize];
+        1.0 / (1.0 + (-d).exp())
+    }
+}
+
+/// ln σ(x) = −ln(1 + e^{−x}), accurate for large |x|.
+pub(crate) fn log_sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        -(-x).exp().ln_1p()
+    } else {
+        x - x.exp().ln_1p()
+    }
+}
+
+/// σ(x) = 1/(1 + e^{−x}).
+pub(crate) fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}

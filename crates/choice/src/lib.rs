@@ -1,0 +1,26 @@
+//! choicelab-choice: utilities from static choices.
+//!
+//! Bradley–Terry for pairwise comparisons (hard or soft labels, optional ridge penalty, standard
+//! errors from the observed information), Plackett–Luce for choices from sets and rankings, and
+//! Luce spectral ranking (LSR, I-LSR) as choix computes them. Unpenalised fits require a
+//! strongly connected comparison graph and name its components otherwise.
+//!
+//! ```
+//! use choicelab_core::Comparisons;
+//! use choicelab_choice::BradleyTerry;
+//! // choix's pairwise golden case: a 3-cycle plus one extra win of item 0 over item 1.
+//! let data = Comparisons::from_wins(3, &[(0, 1), (0, 1), (1, 2), (2, 0)]).unwrap();
+//! let fit = BradleyTerry::default().fit(&data).unwrap();
+//! assert!((fit.theta[0] - 0.419617624).abs() < 1e-6);
+//! ```
+
+mod fitted;
+mod graph;
+mod newton;
+
+pub mod bradley_terry;
+pub mod luce;
+
+pub use bradley_terry::BradleyTerry;
+pub use fitted::FittedUtilities;
+pub use luce::{PlackettLuce, SpectralRanking};
