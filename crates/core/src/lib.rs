@@ -13,6 +13,8 @@
 //! ```
 
 pub mod choices;
+mod choices_io;
+mod csv_lines;
 pub mod data;
 pub mod error;
 pub mod random;

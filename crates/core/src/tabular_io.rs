@@ -1,10 +1,11 @@
 //! Readers for tabular MDPs: craam's long-format CSV and a JSON form.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::csv_lines::{parse_field, LineReader};
 use crate::error::{Error, Location, Result};
 use crate::tabular::{Locate, RawTransitions, TabularMdp};
 
@@ -53,34 +54,6 @@ impl Locate for LineMap {
     }
 }
 
-/// The comma-separated fields of a line, trimmed and stripped of surrounding double quotes.
-fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
-    line.trim_ascii().split(|&b| b == b',').map(|field| {
-        let field = field.trim_ascii();
-        match field {
-            [b'"', inner @ .., b'"'] => inner.trim_ascii(),
-            _ => field,
-        }
-    })
-}
-
-fn parse_field<T: std::str::FromStr>(
-    bytes: &[u8],
-    at: impl FnOnce() -> Location,
-    kind: &str,
-) -> Result<T> {
-    std::str::from_utf8(bytes)
-        .ok()
-        .map(str::trim)
-        .and_then(|text| text.parse::<T>().ok())
-        .ok_or_else(|| {
-            Error::parse(
-                at(),
-                format!("`{}` is not {kind}", String::from_utf8_lossy(bytes)),
-            )
-        })
-}
-
 impl TabularMdp {
     /// Reads an MDP from a file, choosing the format by extension (`.csv` or `.json`).
     pub fn from_path(path: &Path) -> Result<Self> {
@@ -103,46 +76,21 @@ impl TabularMdp {
     /// Fields are separated by commas and may be wrapped in double quotes; blank lines are
     /// skipped (and still counted, so errors name the true line).
     pub fn from_csv_reader(reader: impl Read, name: &str) -> Result<Self> {
-        let mut reader = BufReader::new(reader);
+        let mut lines_in = LineReader::new(reader, name);
         let whole = || Location::new(name);
-        let mut buffer = Vec::new();
-        let mut line = 0u64;
-        let mut next_line = |buffer: &mut Vec<u8>, line: &mut u64| -> Result<bool> {
-            loop {
-                buffer.clear();
-                let read = reader
-                    .read_until(b'\n', buffer)
-                    .map_err(|e| Error::parse(whole().line(*line + 1), e.to_string()))?;
-                if read == 0 {
-                    return Ok(false);
-                }
-                *line += 1;
-                if !buffer.trim_ascii().is_empty() {
-                    return Ok(true);
-                }
-            }
-        };
-        if !next_line(&mut buffer, &mut line)? {
-            return Err(Error::parse(
-                whole().line(1),
-                format!("empty file: expected the header {}", CSV_COLUMNS.join(",")),
-            ));
-        }
-        let header: Vec<Vec<u8>> = fields(&buffer).map(<[u8]>::to_vec).collect();
+        let header = lines_in.header(&CSV_COLUMNS.join(","))?;
+        let header_line = lines_in.line();
         let mut index = [0usize; 5];
         for (k, column) in CSV_COLUMNS.iter().enumerate() {
-            index[k] = header
-                .iter()
-                .position(|h| h == column.as_bytes())
-                .ok_or_else(|| {
-                    Error::parse(
-                        whole().line(line).field(*column),
-                        format!(
-                            "missing column `{column}` in header; expected {}",
-                            CSV_COLUMNS.join(",")
-                        ),
-                    )
-                })?;
+            index[k] = header.iter().position(|h| h == column).ok_or_else(|| {
+                Error::parse(
+                    whole().line(header_line).field(*column),
+                    format!(
+                        "missing column `{column}` in header; expected {}",
+                        CSV_COLUMNS.join(",")
+                    ),
+                )
+            })?;
         }
         let mut raw = RawTransitions::default();
         let mut lines = LineMap {
@@ -150,8 +98,7 @@ impl TabularMdp {
             jumps: Vec::new(),
         };
         let (mut max_state, mut max_action) = (0u32, 0u32);
-        while next_line(&mut buffer, &mut line)? {
-            let row: Vec<&[u8]> = fields(&buffer).collect();
+        while let Some((line, row)) = lines_in.next_record()? {
             if row.len() != header.len() {
                 return Err(Error::parse(
                     whole().line(line),
@@ -187,7 +134,7 @@ impl TabularMdp {
         }
         if raw.len() == 0 {
             return Err(Error::parse(
-                whole().line(line + 1),
+                whole().line(lines_in.line() + 1),
                 "no transition rows after the header",
             ));
         }

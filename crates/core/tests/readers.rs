@@ -124,3 +124,61 @@ fn relabelling_checks_its_permutation() {
         .unwrap();
     assert_eq!(back, mdp);
 }
+
+mod comparisons {
+    use choicelab_core::{Comparisons, Outcome};
+
+    fn read(text: &str) -> choicelab_core::Result<Comparisons> {
+        Comparisons::from_csv_reader(text.as_bytes(), "pairs.csv")
+    }
+
+    #[test]
+    fn three_layouts_are_read() {
+        let wins = read("winner,loser,count\nfig,pear,3\npear,fig,1\n").unwrap();
+        assert_eq!(wins.items().names(), ["fig", "pear"]);
+        assert_eq!(wins.records()[0].weight, 3.0);
+        let named = read("a,b,winner\nfig,pear,pear\nfig,kiwi,tie\n").unwrap();
+        assert_eq!(named.records()[0].outcome, Outcome::Second);
+        assert_eq!(named.records()[1].outcome, Outcome::Tie);
+        let soft = read("a,b,p_a,weight\n\"fig\", pear ,0.25,2\n").unwrap();
+        assert_eq!(soft.records()[0].outcome, Outcome::Probability(0.25));
+        assert_eq!(soft.records()[0].weight, 2.0);
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let cases = [
+            (
+                "a,b,p_a\nfig,pear,0.5\n\nfig,kiwi,1.5\n",
+                "pairs.csv:4: field `p_a`: label 1.5 is outside [0, 1]",
+            ),
+            (
+                "winner,loser\nfig,fig\n",
+                "pairs.csv:2: field `loser`: item `fig` is compared with itself",
+            ),
+            (
+                "a,b,winner\nfig,pear,kiwi\n",
+                "pairs.csv:2: field `winner`: `kiwi` is neither",
+            ),
+            (
+                "winner,loser,count\nfig,pear,-2\n",
+                "pairs.csv:2: field `count`: weight -2 must be positive",
+            ),
+            (
+                "winner,loser,count\nfig,pear,x\n",
+                "pairs.csv:2: field `count`: `x` is not a number",
+            ),
+            (
+                "winner,loser\nfig\n",
+                "pairs.csv:2: row has 1 fields, expected 2",
+            ),
+            ("x,y\nfig,pear\n", "pairs.csv:1: unknown header"),
+            ("winner,loser\n", "pairs.csv:2: no comparisons"),
+            ("", "pairs.csv:1: empty file"),
+        ];
+        for (text, expected) in cases {
+            let err = read(text).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err}\nexpected: {expected}");
+        }
+    }
+}
