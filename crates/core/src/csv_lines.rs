@@ -8,6 +8,9 @@ use std::io::{BufRead, BufReader, Read};
 
 use crate::error::{Error, Location, Result};
 
+/// A record: its line number and its fields.
+pub(crate) type Record<'a> = (u64, Vec<&'a [u8]>);
+
 /// Reads comma-separated records line by line.
 pub(crate) struct LineReader<R> {
     inner: BufReader<R>,
@@ -28,7 +31,7 @@ impl<R: Read> LineReader<R> {
     }
 
     /// The next non-blank line as (line number, fields), or None at the end.
-    pub fn next_record(&mut self) -> Result<Option<(u64, Vec<&[u8]>)>> {
+    pub fn next_record(&mut self) -> Result<Option<Record<'_>>> {
         loop {
             self.buffer.clear();
             let read = self
@@ -97,6 +100,6 @@ pub(crate) fn parse_field<T: std::str::FromStr>(
 }
 
 /// The text of one field, or an error naming its location.
-pub(crate) fn text_field<'a>(bytes: &'a [u8], at: impl FnOnce() -> Location) -> Result<&'a str> {
+pub(crate) fn text_field(bytes: &[u8], at: impl FnOnce() -> Location) -> Result<&str> {
     std::str::from_utf8(bytes).map_err(|_| Error::parse(at(), "field is not valid UTF-8"))
 }
