@@ -1,6 +1,7 @@
 //! `choicelab`: run studies, solve MDPs and fetch the public data sets.
 
 mod data;
+mod fit;
 mod output;
 mod progress;
 mod run;
@@ -31,6 +32,8 @@ enum Command {
     Studies,
     /// Run a study and write its report.
     Run(run::RunArgs),
+    /// Fit a utility model to observed choices.
+    Fit(fit::FitArgs),
     /// Solve a tabular MDP from a CSV or JSON file.
     Solve(solve::SolveArgs),
     /// List or download the public data sets.
@@ -79,6 +82,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Studies => run::list_studies(),
         Command::Run(args) => run::run(args, cli.quiet),
+        Command::Fit(args) => fit::fit(args),
         Command::Solve(args) => solve::solve(args, cli.quiet),
         Command::Data(DataCommand::List { data }) => data::list(data.as_deref()),
         Command::Data(DataCommand::Fetch {

@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::choices::{Comparisons, Items, Outcome};
+use crate::choices::{Comparisons, Items, Outcome, SetChoices};
 use crate::csv_lines::{parse_field, text_field, LineReader};
 use crate::error::{Error, Location, Result};
 
@@ -140,4 +140,95 @@ fn unknown_layout(name: &str, line: u64) -> Error {
         Location::new(name).line(line),
         format!("unknown header; expected {LAYOUTS}"),
     )
+}
+
+impl SetChoices {
+    /// Reads rankings and top-1 choices from a JSON-lines file; see
+    /// [`SetChoices::from_jsonl_str`].
+    pub fn from_jsonl_path(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_jsonl_str(&text, &path.display().to_string())
+    }
+
+    /// Reads JSON lines, each either a ranking, best first (`["fig", "pear", "kiwi"]`), or a
+    /// top-1 choice (`{"winner": "fig", "others": ["pear", "kiwi"]}`). Items are strings (or
+    /// numbers, read as their text) numbered in order of first appearance; blank lines are
+    /// skipped.
+    pub fn from_jsonl_str(text: &str, name: &str) -> Result<Self> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Line {
+            Ranking(Vec<serde_json::Value>),
+            Top1 {
+                winner: serde_json::Value,
+                others: Vec<serde_json::Value>,
+            },
+        }
+        let mut items = Items::default();
+        let mut parsed: Vec<(u64, Vec<u32>, bool)> = Vec::new();
+        for (k, line) in text.lines().enumerate() {
+            let number = k as u64 + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let at = || Location::new(name).line(number);
+            let record: Line = serde_json::from_str(line).map_err(|_| {
+                Error::parse(
+                    at(),
+                    "expected a ranking `[\"a\", \"b\", …]` or a choice \
+                     `{\"winner\": \"a\", \"others\": [\"b\", …]}`",
+                )
+            })?;
+            let mut intern = |value: &serde_json::Value, field: &str| -> Result<u32> {
+                let text = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    other => {
+                        return Err(Error::parse(
+                            at().field(field),
+                            format!("item {other} is not a string or number"),
+                        ))
+                    }
+                };
+                Ok(items.intern(&text))
+            };
+            match record {
+                Line::Ranking(values) => {
+                    let ids = values
+                        .iter()
+                        .map(|v| intern(v, "ranking"))
+                        .collect::<Result<Vec<_>>>()?;
+                    parsed.push((number, ids, true));
+                }
+                Line::Top1 { winner, others } => {
+                    let mut ids = vec![intern(&winner, "winner")?];
+                    for v in &others {
+                        ids.push(intern(v, "others")?);
+                    }
+                    parsed.push((number, ids, false));
+                }
+            }
+        }
+        if parsed.is_empty() {
+            return Err(Error::parse(
+                Location::new(name).line(1),
+                "no rankings or choices",
+            ));
+        }
+        let mut data = SetChoices::new(items);
+        for (number, ids, is_ranking) in parsed {
+            let result = if is_ranking {
+                data.push_ranking(&ids)
+            } else {
+                data.push(ids[0], &ids[1..])
+            };
+            result.map_err(|e| match e {
+                Error::Invalid { message, .. } => {
+                    Error::invalid(Location::new(name).line(number), message)
+                }
+                other => other,
+            })?;
+        }
+        Ok(data)
+    }
 }

@@ -1,0 +1,113 @@
+//! `choicelab fit` through the binary: estimates, the JSON shape, and errors on bad data.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn fit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_choicelab"))
+        .arg("fit")
+        .args(args)
+        .output()
+        .expect("the choicelab binary runs")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn bradley_terry_writes_the_common_json_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(
+        dir.path(),
+        "pairs.csv",
+        "winner,loser\nfig,pear\nfig,pear\npear,kiwi\nkiwi,fig\n",
+    );
+    let json = dir.path().join("fit.json");
+    let out = fit(&["bt", &data, "--out", json.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(value["model"], "bradley-terry");
+    assert_eq!(value["n_obs"], 4);
+    assert_eq!(value["converged"], true);
+    let fig = &value["parameters"][0];
+    assert_eq!(fig["name"], "fig");
+    // choix's golden (testcase-pairwise-2): θ_fig = 0.419617624.
+    assert!((fig["estimate"].as_f64().unwrap() - 0.419617624).abs() < 1e-6);
+    assert!(fig["se"].as_f64().unwrap() > 0.0);
+    assert!(value["loglik"].as_f64().unwrap() < 0.0);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("std. error") && stdout.contains("pear"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn plackett_luce_reads_rankings_and_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(
+        dir.path(),
+        "rankings.jsonl",
+        "[\"0\", \"1\", \"2\"]\n[3, 2, 0]\n\n{\"winner\": \"1\", \"others\": [\"3\"]}\n",
+    );
+    let out = fit(&["pl", &data]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // SYSTEMS.md: the exact optimum of choix's rankings case, item 1 = 0.69506787.
+    assert!(stdout.contains("0.695068"), "{stdout}");
+}
+
+#[test]
+fn bad_data_gets_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "self.csv",
+            "winner,loser\nfig,fig\n",
+            "self.csv:2: field `loser`: item `fig` is compared with itself",
+        ),
+        (
+            "label.csv",
+            "a,b,p_a\nfig,pear,2\n",
+            "label.csv:2: field `p_a`: label 2 is outside [0, 1]",
+        ),
+        ("empty.csv", "", "empty.csv:1: empty file"),
+        (
+            "split.csv",
+            "winner,loser\nfig,pear\nkiwi,plum\n",
+            "not strongly connected",
+        ),
+        (
+            "twice.jsonl",
+            "[\"a\", \"b\", \"a\"]\n",
+            "twice.jsonl:1: item `a` appears twice",
+        ),
+        (
+            "garbage.jsonl",
+            "[\"a\", \"b\"]\n{oops\n",
+            "garbage.jsonl:2: expected a ranking",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = write(dir.path(), name, text);
+        let model = if name.ends_with(".jsonl") { "pl" } else { "bt" };
+        let out = fit(&[model, &path]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+    }
+    let out = fit(&["thurstonian", "x.csv"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: bt, pl"));
+}
