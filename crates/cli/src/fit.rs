@@ -1,6 +1,7 @@
 //! `choicelab fit`: estimate utilities from observed choices and print or save them.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Context;
 use choicelab_choice::{BradleyTerry, FittedUtilities, PlackettLuce};
@@ -38,20 +39,25 @@ pub struct FitArgs {
 
 /// Runs `choicelab fit`.
 pub fn fit(args: FitArgs) -> anyhow::Result<()> {
-    let fitted = match args.model {
+    let start = Instant::now();
+    let (fitted, load_seconds) = match args.model {
         Model::Bt => {
             let data = Comparisons::from_csv_path(&args.data)?;
-            BradleyTerry::with_alpha(args.alpha).fit(&data)?
+            let loaded = start.elapsed().as_secs_f64();
+            (BradleyTerry::with_alpha(args.alpha).fit(&data)?, loaded)
         }
         Model::Pl => {
             let data = SetChoices::from_jsonl_path(&args.data)?;
-            PlackettLuce {
+            let loaded = start.elapsed().as_secs_f64();
+            let model = PlackettLuce {
                 alpha: args.alpha,
                 ..PlackettLuce::default()
-            }
-            .fit(&data)?
+            };
+            (model.fit(&data)?, loaded)
         }
     };
+    let fit_seconds = start.elapsed().as_secs_f64() - load_seconds;
+    out!("time: {fit_seconds:.6} s to fit, {load_seconds:.6} s to load");
     print_table(&fitted, args.alpha)?;
     if let Some(path) = &args.out {
         let text = serde_json::to_string_pretty(&to_json(&fitted, args.alpha))?;
