@@ -5,6 +5,22 @@ use choicelab_core::{Comparisons, Error, Outcome, Result};
 use crate::fitted::{log_sigmoid, sigmoid, FittedUtilities};
 use crate::graph::WinGraph;
 use crate::newton::{maximise, NewtonSettings};
+use crate::newton_cg::{self, PairCounts};
+
+/// Largest number of items fitted with dense Newton steps under [`Solver::Auto`].
+pub const DENSE_ITEMS: usize = 2000;
+
+/// How the Newton steps of a Bradley–Terry fit are solved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Solver {
+    /// Dense for at most [`DENSE_ITEMS`] items, conjugate gradients above.
+    Auto,
+    /// Cholesky of the dense items × items information; gives standard errors.
+    Dense,
+    /// Preconditioned conjugate gradients on the comparison graph (memory linear in the number
+    /// of distinct pairs); no standard errors, since they need the inverse's diagonal.
+    ConjugateGradient,
+}
 
 /// Bradley–Terry parameters: the ridge penalty and Newton's stopping rule.
 ///
@@ -20,6 +36,8 @@ pub struct BradleyTerry {
     pub tolerance: f64,
     /// Most Newton steps.
     pub max_iterations: usize,
+    /// How Newton steps are solved.
+    pub solver: Solver,
 }
 
 impl Default for BradleyTerry {
@@ -28,6 +46,7 @@ impl Default for BradleyTerry {
             alpha: 0.0,
             tolerance: 1e-10,
             max_iterations: 100,
+            solver: Solver::Auto,
         }
     }
 }
@@ -80,6 +99,30 @@ impl BradleyTerry {
     /// Fits θ by Newton's method with the analytic Hessian.
     pub fn fit(&self, data: &Comparisons) -> Result<FittedUtilities> {
         self.check(data)?;
+        let n = data.items().len();
+        let dense = match self.solver {
+            Solver::Auto => n <= DENSE_ITEMS,
+            Solver::Dense => true,
+            Solver::ConjugateGradient => false,
+        };
+        if dense {
+            self.fit_dense(data)
+        } else {
+            let pairs = PairCounts::new(data.records());
+            let fit = newton_cg::fit(n, &pairs, self.alpha, self.tolerance, self.max_iterations)?;
+            Ok(FittedUtilities {
+                model: "bradley-terry",
+                items: data.items().clone(),
+                theta: fit.theta,
+                std_errors: None,
+                loglik: fit.loglik,
+                iterations: fit.iterations,
+                n_obs: data.records().len(),
+            })
+        }
+    }
+
+    fn fit_dense(&self, data: &Comparisons) -> Result<FittedUtilities> {
         let records = data.records();
         let evaluate = |theta: &[f64], derivatives: Option<(&mut [f64], &mut faer::Mat<f64>)>| {
             let mut loglik = 0.0;

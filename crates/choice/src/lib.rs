@@ -17,10 +17,11 @@
 mod fitted;
 mod graph;
 mod newton;
+mod newton_cg;
 
 pub mod bradley_terry;
 pub mod luce;
 
-pub use bradley_terry::BradleyTerry;
+pub use bradley_terry::{BradleyTerry, Solver};
 pub use fitted::FittedUtilities;
 pub use luce::{PlackettLuce, SpectralRanking};

@@ -1,6 +1,6 @@
 //! Invariants of the Luce-family fits, and their errors on bad input.
 
-use choicelab_choice::{BradleyTerry, PlackettLuce, SpectralRanking};
+use choicelab_choice::{BradleyTerry, PlackettLuce, Solver, SpectralRanking};
 use choicelab_core::{Comparisons, Items, Outcome, SetChoices};
 use proptest::prelude::*;
 
@@ -115,5 +115,29 @@ proptest! {
             prop_assert!((fit.theta[i] - luce.theta[i]).abs() < 1e-8);
         }
         prop_assert!(fit.theta.iter().sum::<f64>().abs() < 1e-9);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn conjugate_gradient_steps_reach_the_dense_optimum(
+        wins in prop::collection::vec((0u32..12, 0u32..12, 0.0f64..1.0), 60..150),
+        alpha in prop_oneof![Just(0.0), 1e-6f64..1.0],
+    ) {
+        let mut data = Comparisons::new(Items::numbered(12));
+        for &(a, b, y) in wins.iter().filter(|(a, b, _)| a != b) {
+            data.push(a, b, Outcome::Probability(y), 1.0).unwrap();
+        }
+        let dense = BradleyTerry { alpha, solver: Solver::Dense, ..BradleyTerry::default() };
+        let Ok(exact) = dense.fit(&data) else { return Ok(()) };
+        let sparse = BradleyTerry { solver: Solver::ConjugateGradient, ..dense };
+        let fit = sparse.fit(&data).unwrap();
+        prop_assert!(fit.std_errors.is_none());
+        prop_assert!((fit.loglik - exact.loglik).abs() < 1e-9);
+        for (a, b) in fit.theta.iter().zip(&exact.theta) {
+            prop_assert!((a - b).abs() < 1e-8, "{:?} vs {:?}", fit.theta, exact.theta);
+        }
     }
 }
