@@ -3,8 +3,10 @@
 //! Hessian is never formed. Memory and time per step are linear in the number of distinct pairs.
 
 use choicelab_core::{Comparison, Error, Result};
+use rayon::prelude::*;
 
-use crate::fitted::{log_sigmoid, sigmoid};
+/// Pairs handed to one parallel task; fixed, so sums do not depend on the thread count.
+const PAIR_CHUNK: usize = 1 << 16;
 
 /// Comparisons aggregated by unordered pair: for pair k, `wins[k]` are the weights won by
 /// `low[k]` and by `high[k]` (low < high).
@@ -55,32 +57,56 @@ impl PairCounts {
     }
 
     /// Log-likelihood at θ; with `derivatives`, adds the gradient and writes each pair's
-    /// curvature h = n·p·(1 − p).
+    /// curvature h = n·p·(1 − p). Pairs are split into fixed chunks evaluated in parallel and
+    /// summed in chunk order, so the result does not depend on the thread count.
     fn evaluate(&self, theta: &[f64], derivatives: Option<(&mut [f64], &mut [f64])>) -> f64 {
-        let mut loglik = 0.0;
+        let pair_terms = |k: usize| {
+            let (i, j) = (self.low[k] as usize, self.high[k] as usize);
+            (i, j, LogisticTerms::new(theta[i] - theta[j]), self.wins[k])
+        };
         match derivatives {
             None => {
-                for k in 0..self.low.len() {
-                    let d = theta[self.low[k] as usize] - theta[self.high[k] as usize];
-                    let [a, b] = self.wins[k];
-                    loglik += a * log_sigmoid(d) + b * log_sigmoid(-d);
-                }
+                let partial: Vec<f64> = (0..self.low.len().div_ceil(PAIR_CHUNK))
+                    .into_par_iter()
+                    .map(|c| {
+                        let range = c * PAIR_CHUNK..((c + 1) * PAIR_CHUNK).min(self.low.len());
+                        range
+                            .map(|k| {
+                                let (_, _, terms, [a, b]) = pair_terms(k);
+                                terms.loglik(a, b)
+                            })
+                            .sum()
+                    })
+                    .collect();
+                partial.iter().sum()
             }
             Some((grad, curvature)) => {
-                for k in 0..self.low.len() {
-                    let (i, j) = (self.low[k] as usize, self.high[k] as usize);
-                    let d = theta[i] - theta[j];
-                    let [a, b] = self.wins[k];
-                    loglik += a * log_sigmoid(d) + b * log_sigmoid(-d);
-                    let p = sigmoid(d);
-                    let g = a - (a + b) * p;
-                    grad[i] += g;
-                    grad[j] -= g;
-                    curvature[k] = (a + b) * p * (1.0 - p);
+                let n = theta.len();
+                let partial: Vec<(f64, Vec<f64>)> = curvature
+                    .par_chunks_mut(PAIR_CHUNK)
+                    .enumerate()
+                    .map(|(c, curvature)| {
+                        let mut local = vec![0.0; n];
+                        let mut loglik = 0.0;
+                        for (offset, h) in curvature.iter_mut().enumerate() {
+                            let (i, j, terms, [a, b]) = pair_terms(c * PAIR_CHUNK + offset);
+                            loglik += terms.loglik(a, b);
+                            let g = a - (a + b) * terms.p;
+                            local[i] += g;
+                            local[j] -= g;
+                            *h = (a + b) * terms.p * (1.0 - terms.p);
+                        }
+                        (loglik, local)
+                    })
+                    .collect();
+                let mut loglik = 0.0;
+                for (part, local) in partial {
+                    loglik += part;
+                    grad.iter_mut().zip(&local).for_each(|(g, l)| *g += l);
                 }
+                loglik
             }
         }
-        loglik
     }
 
     /// out = (L + shift) x, where L is the Laplacian with pair weights `curvature`, and the
@@ -95,12 +121,43 @@ impl PairCounts {
             let mean = x.iter().sum::<f64>() / n as f64;
             out.iter_mut().for_each(|o| *o = mean);
         }
-        for k in 0..self.low.len() {
-            let (i, j) = (self.low[k] as usize, self.high[k] as usize);
-            let flow = curvature[k] * (x[i] - x[j]);
+        for ((&i, &j), &h) in self.low.iter().zip(&self.high).zip(curvature) {
+            let (i, j) = (i as usize, j as usize);
+            let flow = h * (x[i] - x[j]);
             out[i] += flow;
             out[j] -= flow;
         }
+    }
+}
+
+/// ln σ(d), ln σ(−d) and p = σ(d) from one exponential and one logarithm.
+struct LogisticTerms {
+    log_p: f64,
+    log_q: f64,
+    p: f64,
+}
+
+impl LogisticTerms {
+    #[inline]
+    fn new(d: f64) -> Self {
+        let e = (-d.abs()).exp();
+        let log1p = e.ln_1p();
+        let p = if d >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+        LogisticTerms {
+            log_p: d.min(0.0) - log1p,
+            log_q: (-d).min(0.0) - log1p,
+            p,
+        }
+    }
+
+    /// a·ln σ(d) + b·ln σ(−d).
+    #[inline]
+    fn loglik(&self, a: f64, b: f64) -> f64 {
+        a * self.log_p + b * self.log_q
     }
 }
 
@@ -194,9 +251,9 @@ fn conjugate_gradient(
         1.0 / n as f64
     };
     let mut diagonal = vec![shift; n];
-    for k in 0..pairs.low.len() {
-        diagonal[pairs.low[k] as usize] += curvature[k];
-        diagonal[pairs.high[k] as usize] += curvature[k];
+    for ((&i, &j), &h) in pairs.low.iter().zip(&pairs.high).zip(curvature) {
+        diagonal[i as usize] += h;
+        diagonal[j as usize] += h;
     }
     let dot = |u: &[f64], v: &[f64]| u.iter().zip(v).map(|(a, b)| a * b).sum::<f64>();
     let target = forcing * dot(b, b).sqrt();
