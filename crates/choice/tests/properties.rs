@@ -141,3 +141,42 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn newton_cg_gives_the_same_bits_on_any_thread_count() {
+    // 200,000 comparisons among 1,500 items, so that several parallel chunks are summed.
+    let n = 1500u32;
+    let mut state = 12345u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as u32
+    };
+    let wins: Vec<(u32, u32)> = (0..200_000)
+        .map(|_| {
+            let a = next() % n;
+            let b = (a + 1 + next() % (n - 1)) % n;
+            if next() % 3 == 0 {
+                (b, a.min(b))
+            } else {
+                (a, b)
+            }
+        })
+        .filter(|(a, b)| a != b)
+        .collect();
+    let data = Comparisons::from_wins(n as usize, &wins).unwrap();
+    let model = BradleyTerry {
+        alpha: 1e-6,
+        solver: Solver::ConjugateGradient,
+        ..BradleyTerry::default()
+    };
+    let fit = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| model.fit(&data).unwrap())
+    };
+    assert_eq!(fit(1).theta, fit(3).theta);
+}
