@@ -2,7 +2,8 @@
 //!
 //! Bradley–Terry for pairwise comparisons (hard or soft labels, optional ridge penalty, standard
 //! errors from the observed information), Plackett–Luce for choices from sets and rankings, and
-//! Luce spectral ranking (LSR, I-LSR) as choix computes them. Unpenalised fits require a
+//! Luce spectral ranking (LSR, I-LSR) as choix computes them, and Thurstonian utilities (μ, σ)
+//! fitted to soft labels as Utility Engineering does. Unpenalised fits require a
 //! strongly connected comparison graph and name its components otherwise.
 //!
 //! ```
@@ -16,12 +17,15 @@
 
 mod fitted;
 mod graph;
+mod lbfgs;
 mod newton;
 mod newton_cg;
 
 pub mod bradley_terry;
 pub mod luce;
+pub mod thurstonian;
 
 pub use bradley_terry::{BradleyTerry, Solver};
 pub use fitted::FittedUtilities;
 pub use luce::{PlackettLuce, SpectralRanking};
+pub use thurstonian::{FittedThurstonian, Thurstonian};
