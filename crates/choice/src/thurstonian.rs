@@ -21,7 +21,7 @@ impl Default for Thurstonian {
     fn default() -> Self {
         Self {
             gradient_tolerance: 1e-8,
-            value_tolerance: 1e-12,
+            value_tolerance: 1e-10,
             max_iterations: 5000,
         }
     }
@@ -91,9 +91,10 @@ impl Thurstonian {
                 let z = (mu[a] - mu[b]) / s;
                 let y = r.first_share();
                 let w = r.weight / total_weight;
-                loss -= w * (y * log_normal_cdf(z) + (1.0 - y) * log_normal_cdf(-z));
-                // dLoss/dz, with the inverse Mills ratio m(z) = φ(z)/Φ(z).
-                let dz = -w * (y * mills(z) - (1.0 - y) * mills(-z));
+                let tails = Tails::new(z);
+                loss -= w * (y * tails.log_cdf + (1.0 - y) * tails.log_survival);
+                // dLoss/dz, with the inverse Mills ratios φ(z)/Φ(z) and φ(z)/Φ(−z).
+                let dz = -w * (y * tails.mills_cdf - (1.0 - y) * tails.mills_survival);
                 grad[a] += dz / s;
                 grad[b] -= dz / s;
                 grad[n + a] -= dz * z * var_a / s2;
@@ -126,6 +127,48 @@ impl Thurstonian {
 /// Φ(z).
 pub(crate) fn normal_cdf(z: f64) -> f64 {
     0.5 * erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// ln Φ(z), ln Φ(−z), φ(z)/Φ(z) and φ(z)/Φ(−z) from one complementary error function.
+struct Tails {
+    log_cdf: f64,
+    log_survival: f64,
+    mills_cdf: f64,
+    mills_survival: f64,
+}
+
+impl Tails {
+    #[inline]
+    fn new(z: f64) -> Self {
+        let a = z.abs();
+        // The smaller tail Φ(−|z|) is computed directly; the larger as its complement.
+        let (log_small, mills_small) = if a < 30.0 {
+            let small = normal_cdf(-a);
+            let density = (-0.5 * a * a).exp() / (2.0 * std::f64::consts::PI).sqrt();
+            (small.ln(), density / small)
+        } else {
+            (log_normal_cdf(-a), mills(-a))
+        };
+        let small = log_small.exp();
+        let log_large = (-small).ln_1p();
+        let density = (-0.5 * a * a).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let mills_large = density / (1.0 - small);
+        if z >= 0.0 {
+            Tails {
+                log_cdf: log_large,
+                log_survival: log_small,
+                mills_cdf: mills_large,
+                mills_survival: mills_small,
+            }
+        } else {
+            Tails {
+                log_cdf: log_small,
+                log_survival: log_large,
+                mills_cdf: mills_small,
+                mills_survival: mills_large,
+            }
+        }
+    }
 }
 
 /// ln Φ(z), accurate far into the lower tail.
