@@ -22,10 +22,12 @@ mod newton;
 mod newton_cg;
 
 pub mod bradley_terry;
+pub mod chooser;
 pub mod luce;
 pub mod thurstonian;
 
 pub use bradley_terry::{BradleyTerry, Solver};
+pub use chooser::{ChoiceOption, Chooser, SimulatedChooser};
 pub use fitted::FittedUtilities;
 pub use luce::{PlackettLuce, SpectralRanking};
 pub use thurstonian::{FittedThurstonian, Thurstonian};
