@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use choicelab_choice::{BradleyTerry, FittedUtilities, PlackettLuce};
+use choicelab_choice::{BradleyTerry, FittedUtilities, PlackettLuce, Thurstonian};
 use choicelab_core::{Comparisons, SetChoices};
 use clap::{Args, ValueEnum};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::output::out;
 
@@ -19,6 +19,8 @@ enum Model {
     /// Plackett–Luce on JSON lines of rankings (`["a","b","c"]`) or choices
     /// (`{"winner":"a","others":["b","c"]}`).
     Pl,
+    /// Thurstonian (μ, σ) per item on a comparisons CSV, soft labels welcome.
+    Thurstonian,
 }
 
 /// Arguments of `choicelab fit`.
@@ -29,7 +31,8 @@ pub struct FitArgs {
     model: Model,
     /// The data file.
     data: PathBuf,
-    /// Ridge penalty α: the objective is the negative log-likelihood plus α·Σθ² (as choix's).
+    /// Ridge penalty α (bt, pl): the objective is the negative log-likelihood plus α·Σθ², as
+    /// in choix.
     #[arg(long, default_value_t = 0.0)]
     alpha: f64,
     /// Write the estimates as JSON to this file.
@@ -37,14 +40,27 @@ pub struct FitArgs {
     out: Option<PathBuf>,
 }
 
+/// A fit in the one shape every model reports.
+struct Estimates {
+    model: &'static str,
+    /// (name, estimate, standard error).
+    parameters: Vec<(String, f64, Option<f64>)>,
+    loglik: f64,
+    n_obs: usize,
+    iterations: usize,
+    /// Model-specific fields added to the JSON.
+    extra: Vec<(&'static str, Value)>,
+}
+
 /// Runs `choicelab fit`.
 pub fn fit(args: FitArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    let (fitted, load_seconds) = match args.model {
+    let (estimates, load_seconds) = match args.model {
         Model::Bt => {
             let data = Comparisons::from_csv_path(&args.data)?;
             let loaded = start.elapsed().as_secs_f64();
-            (BradleyTerry::with_alpha(args.alpha).fit(&data)?, loaded)
+            let fitted = BradleyTerry::with_alpha(args.alpha).fit(&data)?;
+            (luce_estimates(fitted, args.alpha), loaded)
         }
         Model::Pl => {
             let data = SetChoices::from_jsonl_path(&args.data)?;
@@ -53,74 +69,116 @@ pub fn fit(args: FitArgs) -> anyhow::Result<()> {
                 alpha: args.alpha,
                 ..PlackettLuce::default()
             };
-            (model.fit(&data)?, loaded)
+            (luce_estimates(model.fit(&data)?, args.alpha), loaded)
+        }
+        Model::Thurstonian => {
+            let data = Comparisons::from_csv_path(&args.data)?;
+            let loaded = start.elapsed().as_secs_f64();
+            let fitted = Thurstonian::default().fit(&data)?;
+            let total_weight: f64 = data.records().iter().map(|r| r.weight).sum();
+            let names = fitted.items.names();
+            let sigma: Vec<Value> = names
+                .iter()
+                .zip(&fitted.sigma)
+                .map(|(name, s)| json!({"name": name, "estimate": s}))
+                .collect();
+            let estimates = Estimates {
+                model: "thurstonian",
+                parameters: names
+                    .iter()
+                    .zip(&fitted.mu)
+                    .map(|(name, &m)| (name.clone(), m, None))
+                    .collect(),
+                loglik: -fitted.loss * total_weight,
+                n_obs: data.records().len(),
+                iterations: fitted.iterations,
+                extra: vec![
+                    ("sigma", Value::Array(sigma)),
+                    ("cross_entropy", json!(fitted.loss)),
+                ],
+            };
+            (estimates, loaded)
         }
     };
     let fit_seconds = start.elapsed().as_secs_f64() - load_seconds;
     out!("time: {fit_seconds:.6} s to fit, {load_seconds:.6} s to load");
-    print_table(&fitted, args.alpha)?;
+    print_table(&estimates)?;
     if let Some(path) = &args.out {
-        let text = serde_json::to_string_pretty(&to_json(&fitted, args.alpha))?;
+        let text = serde_json::to_string_pretty(&to_json(&estimates))?;
         std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }
 
-fn print_table(fitted: &FittedUtilities, alpha: f64) -> anyhow::Result<()> {
-    out!("model: {} (alpha {alpha})", fitted.model);
-    out!(
-        "observations: {}, items: {}",
-        fitted.n_obs,
-        fitted.items.len()
-    );
-    out!("log-likelihood: {:.6}", fitted.loglik);
-    out!("iterations: {}", fitted.iterations);
-    let width = fitted
-        .items
-        .names()
-        .iter()
-        .map(|n| n.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    out!(
-        "{:width$}  {:>12}  {:>12}",
-        "item",
-        "estimate",
-        "std. error"
-    );
-    for (i, name) in fitted.items.names().iter().enumerate() {
-        let se = fitted
-            .std_errors
-            .as_ref()
-            .map_or("—".to_string(), |s| format!("{:.6}", s[i]));
-        out!("{name:width$}  {:>12.6}  {se:>12}", fitted.theta[i]);
-    }
-    Ok(())
-}
-
-/// The one JSON shape every `fit` model writes.
-fn to_json(fitted: &FittedUtilities, alpha: f64) -> serde_json::Value {
-    let parameters: Vec<serde_json::Value> = fitted
+fn luce_estimates(fitted: FittedUtilities, alpha: f64) -> Estimates {
+    let parameters = fitted
         .items
         .names()
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            json!({
-                "name": name,
-                "estimate": fitted.theta[i],
-                "se": fitted.std_errors.as_ref().map(|s| s[i]),
-            })
+            let se = fitted.std_errors.as_ref().map(|s| s[i]);
+            (name.clone(), fitted.theta[i], se)
         })
         .collect();
-    json!({
-        "model": fitted.model,
+    Estimates {
+        model: fitted.model,
+        parameters,
+        loglik: fitted.loglik,
+        n_obs: fitted.n_obs,
+        iterations: fitted.iterations,
+        extra: vec![("alpha", json!(alpha))],
+    }
+}
+
+fn print_table(estimates: &Estimates) -> anyhow::Result<()> {
+    out!("model: {}", estimates.model);
+    out!(
+        "observations: {}, parameters: {}",
+        estimates.n_obs,
+        estimates.parameters.len()
+    );
+    out!("log-likelihood: {:.6}", estimates.loglik);
+    out!("iterations: {}", estimates.iterations);
+    let width = estimates
+        .parameters
+        .iter()
+        .map(|p| p.0.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    out!(
+        "{:width$}  {:>12}  {:>12}",
+        "name",
+        "estimate",
+        "std. error"
+    );
+    for (name, estimate, se) in &estimates.parameters {
+        let se = se.map_or("—".to_string(), |s| format!("{s:.6}"));
+        out!("{name:width$}  {estimate:>12.6}  {se:>12}");
+    }
+    Ok(())
+}
+
+/// The one JSON shape every `fit` model writes.
+fn to_json(estimates: &Estimates) -> Value {
+    let parameters: Vec<Value> = estimates
+        .parameters
+        .iter()
+        .map(|(name, estimate, se)| json!({"name": name, "estimate": estimate, "se": se}))
+        .collect();
+    let mut object = json!({
+        "model": estimates.model,
         "parameters": parameters,
-        "loglik": fitted.loglik,
-        "n_obs": fitted.n_obs,
+        "loglik": estimates.loglik,
+        "n_obs": estimates.n_obs,
         "converged": true,
-        "iterations": fitted.iterations,
-        "alpha": alpha,
-    })
+        "iterations": estimates.iterations,
+    });
+    if let Value::Object(map) = &mut object {
+        for (key, value) in &estimates.extra {
+            map.insert(key.to_string(), value.clone());
+        }
+    }
+    object
 }

@@ -108,6 +108,45 @@ fn bad_data_gets_clear_errors() {
         assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
     }
-    let out = fit(&["thurstonian", "x.csv"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: bt, pl"));
+    let out = fit(&["logit", "x.csv"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: bt, pl, thurstonian"));
+}
+
+#[test]
+fn thurstonian_reports_means_and_spreads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(
+        dir.path(),
+        "soft.csv",
+        "a,b,p_a\nx,y,0.7\ny,z,0.6\nz,x,0.3\nx,w,0.9\nw,y,0.2\nz,w,0.8\n",
+    );
+    let json = dir.path().join("fit.json");
+    let out = fit(&["thurstonian", &data, "--out", json.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(value["model"], "thurstonian");
+    let mu: Vec<f64> = value["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["estimate"].as_f64().unwrap())
+        .collect();
+    assert!(
+        mu.iter().sum::<f64>().abs() < 1e-9,
+        "standardised means: {mu:?}"
+    );
+    assert!(
+        mu[0] > mu[1] && mu[1] > mu[2] && mu[2] > mu[3],
+        "x > y > z > w: {mu:?}"
+    );
+    assert!(value["sigma"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["estimate"].as_f64().unwrap() > 0.0));
 }
