@@ -30,4 +30,4 @@ pub use bradley_terry::{BradleyTerry, Solver};
 pub use chooser::{ChoiceOption, Chooser, SimulatedChooser};
 pub use fitted::FittedUtilities;
 pub use luce::{PlackettLuce, SpectralRanking};
-pub use thurstonian::{FittedThurstonian, Thurstonian};
+pub use thurstonian::{fit_thurstonian_adam, FittedThurstonian, Thurstonian};

@@ -77,31 +77,7 @@ impl Thurstonian {
             ));
         }
         let n = data.items().len();
-        let total_weight: f64 = records.iter().map(|r| r.weight).sum();
-        // Parameters: μ_0..μ_{n−1}, then ρ_i = ln σ_i.
-        let objective = |params: &[f64], grad: &mut [f64]| {
-            grad.iter_mut().for_each(|g| *g = 0.0);
-            let (mu, rho) = params.split_at(n);
-            let mut loss = 0.0;
-            for r in records {
-                let (a, b) = (r.first as usize, r.second as usize);
-                let (var_a, var_b) = ((2.0 * rho[a]).exp(), (2.0 * rho[b]).exp());
-                let s2 = var_a + var_b;
-                let s = s2.sqrt();
-                let z = (mu[a] - mu[b]) / s;
-                let y = r.first_share();
-                let w = r.weight / total_weight;
-                let tails = Tails::new(z);
-                loss -= w * (y * tails.log_cdf + (1.0 - y) * tails.log_survival);
-                // dLoss/dz, with the inverse Mills ratios φ(z)/Φ(z) and φ(z)/Φ(−z).
-                let dz = -w * (y * tails.mills_cdf - (1.0 - y) * tails.mills_survival);
-                grad[a] += dz / s;
-                grad[b] -= dz / s;
-                grad[n + a] -= dz * z * var_a / s2;
-                grad[n + b] -= dz * z * var_b / s2;
-            }
-            loss
-        };
+        let objective = |params: &[f64], grad: &mut [f64]| loss_and_gradient(data, params, grad);
         let settings = LbfgsSettings {
             memory: 10,
             gradient_tolerance: self.gradient_tolerance,
@@ -110,17 +86,93 @@ impl Thurstonian {
         };
         let start: Vec<f64> = vec![0.0; 2 * n];
         let minimum = minimise(start, settings, &objective)?;
-        let (mu, rho) = minimum.x.split_at(n);
-        let mean = mu.iter().sum::<f64>() / n as f64;
-        let spread = (mu.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
-        let scale = if spread > 0.0 { spread } else { 1.0 };
-        Ok(FittedThurstonian {
-            items: data.items().clone(),
-            mu: mu.iter().map(|m| (m - mean) / scale).collect(),
-            sigma: rho.iter().map(|r| r.exp() / scale).collect(),
-            loss: minimum.value,
-            iterations: minimum.iterations,
-        })
+        Ok(standardised(
+            data,
+            &minimum.x,
+            minimum.value,
+            minimum.iterations,
+        ))
+    }
+}
+
+/// The optimiser of the Utility Engineering reference pipeline, kept as a baseline: full-batch
+/// Adam (β₁ = 0.9, β₂ = 0.999, ε = 1e-8) on the same loss and parameters, from μ = 0, σ = 1.
+pub fn fit_thurstonian_adam(
+    data: &Comparisons,
+    learning_rate: f64,
+    epochs: usize,
+) -> Result<FittedThurstonian> {
+    if data.records().is_empty() {
+        return Err(Error::invalid(
+            Location::new("<comparisons>"),
+            "no comparisons to fit",
+        ));
+    }
+    let (beta1, beta2, epsilon): (f64, f64, f64) = (0.9, 0.999, 1e-8);
+    let size = 2 * data.items().len();
+    let (mut params, mut grad) = (vec![0.0; size], vec![0.0; size]);
+    let (mut first, mut second) = (vec![0.0; size], vec![0.0; size]);
+    for epoch in 1..=epochs {
+        loss_and_gradient(data, &params, &mut grad);
+        let (c1, c2) = (
+            1.0 - beta1.powi(epoch as i32),
+            1.0 - beta2.powi(epoch as i32),
+        );
+        for k in 0..size {
+            first[k] = beta1 * first[k] + (1.0 - beta1) * grad[k];
+            second[k] = beta2 * second[k] + (1.0 - beta2) * grad[k] * grad[k];
+            params[k] -= learning_rate * (first[k] / c1) / ((second[k] / c2).sqrt() + epsilon);
+        }
+    }
+    let loss = loss_and_gradient(data, &params, &mut grad);
+    Ok(standardised(data, &params, loss, epochs))
+}
+
+/// Mean cross-entropy of the soft labels at params = (μ, ln σ), and its gradient.
+fn loss_and_gradient(data: &Comparisons, params: &[f64], grad: &mut [f64]) -> f64 {
+    let n = data.items().len();
+    let total_weight: f64 = data.records().iter().map(|r| r.weight).sum();
+    grad.iter_mut().for_each(|g| *g = 0.0);
+    let (mu, rho) = params.split_at(n);
+    let mut loss = 0.0;
+    for r in data.records() {
+        let (a, b) = (r.first as usize, r.second as usize);
+        let (var_a, var_b) = ((2.0 * rho[a]).exp(), (2.0 * rho[b]).exp());
+        let s2 = var_a + var_b;
+        let s = s2.sqrt();
+        let z = (mu[a] - mu[b]) / s;
+        let y = r.first_share();
+        let w = r.weight / total_weight;
+        let tails = Tails::new(z);
+        loss -= w * (y * tails.log_cdf + (1.0 - y) * tails.log_survival);
+        // dLoss/dz, with the inverse Mills ratios φ(z)/Φ(z) and φ(z)/Φ(−z).
+        let dz = -w * (y * tails.mills_cdf - (1.0 - y) * tails.mills_survival);
+        grad[a] += dz / s;
+        grad[b] -= dz / s;
+        grad[n + a] -= dz * z * var_a / s2;
+        grad[n + b] -= dz * z * var_b / s2;
+    }
+    loss
+}
+
+/// Identifies a fit by standardising μ (mean 0, standard deviation 1) and scaling σ alike.
+fn standardised(
+    data: &Comparisons,
+    params: &[f64],
+    loss: f64,
+    iterations: usize,
+) -> FittedThurstonian {
+    let n = data.items().len();
+    let (mu, rho) = params.split_at(n);
+    let mean = mu.iter().sum::<f64>() / n as f64;
+    let spread = (mu.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+    let scale = if spread > 0.0 { spread } else { 1.0 };
+    FittedThurstonian {
+        items: data.items().clone(),
+        mu: mu.iter().map(|m| (m - mean) / scale).collect(),
+        sigma: rho.iter().map(|r| r.exp() / scale).collect(),
+        loss,
+        iterations,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Thurstonian utilities: recovery of planted (μ, σ) from exact soft labels.
 
-use choicelab_choice::Thurstonian;
+use choicelab_choice::{fit_thurstonian_adam, Thurstonian};
 use choicelab_core::{Comparisons, Items, Outcome};
 
 /// A small deterministic generator, so the test needs no RNG crate.
@@ -95,4 +95,34 @@ fn empty_data_is_an_error() {
         .unwrap_err()
         .to_string()
         .contains("no comparisons"));
+}
+
+#[test]
+fn lbfgs_reaches_a_loss_no_worse_than_the_reference_adam() {
+    // Sparse, rounded soft labels, as an LLM sampled a few times would give.
+    let n = 80;
+    let mut rng = Lcg(11);
+    let mu: Vec<f64> = (0..n).map(|_| 4.0 * rng.uniform() - 2.0).collect();
+    let mut data = Comparisons::new(Items::numbered(n));
+    for _ in 0..1200 {
+        let a = (rng.uniform() * n as f64) as usize % n;
+        let b = (a + 1 + (rng.uniform() * (n - 1) as f64) as usize % (n - 1)) % n;
+        let p = phi(mu[a] - mu[b]);
+        data.push(
+            a as u32,
+            b as u32,
+            Outcome::Probability((p * 10.0).round() / 10.0),
+            1.0,
+        )
+        .unwrap();
+    }
+    let lbfgs = Thurstonian::default().fit(&data).unwrap();
+    let adam = fit_thurstonian_adam(&data, 0.01, 1000).unwrap();
+    assert!(
+        lbfgs.loss <= adam.loss,
+        "L-BFGS {} vs Adam {}",
+        lbfgs.loss,
+        adam.loss
+    );
+    assert!((adam.cross_entropy(&data) - adam.loss).abs() < 1e-9);
 }
