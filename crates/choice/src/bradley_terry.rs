@@ -6,6 +6,7 @@ use crate::fitted::{log_sigmoid, sigmoid, FittedUtilities};
 use crate::graph::WinGraph;
 use crate::newton::{maximise, NewtonSettings};
 use crate::newton_cg::{self, PairCounts};
+use crate::ties::{self, Ties};
 
 /// Largest number of items fitted with dense Newton steps under [`Solver::Auto`].
 pub const DENSE_ITEMS: usize = 2000;
@@ -26,8 +27,8 @@ pub enum Solver {
 ///
 /// The objective is the negative log-likelihood plus α·Σθ², exactly choix's `opt_*` penalty
 /// (whose docstring's "prior variance 1/α" is really 1/(2α)). Soft labels y = P(first ≻ second)
-/// enter as y·ln σ(θ_a − θ_b) + (1 − y)·ln σ(θ_b − θ_a). Ties are rejected until the Rao–Kupper
-/// and Davidson models land; split them into a win and a loss, or give them as y = ½.
+/// enter as y·ln σ(θ_a − θ_b) + (1 − y)·ln σ(θ_b − θ_a). Ties are rejected unless `ties` names
+/// a model for them (Rao–Kupper or Davidson, fitted by L-BFGS, without standard errors).
 #[derive(Debug, Clone)]
 pub struct BradleyTerry {
     /// Ridge penalty α ≥ 0; with α = 0 the comparison graph must be strongly connected.
@@ -38,6 +39,8 @@ pub struct BradleyTerry {
     pub max_iterations: usize,
     /// How Newton steps are solved.
     pub solver: Solver,
+    /// How ties in the data are modelled.
+    pub ties: Ties,
 }
 
 impl Default for BradleyTerry {
@@ -47,6 +50,7 @@ impl Default for BradleyTerry {
             tolerance: 1e-10,
             max_iterations: 100,
             solver: Solver::Auto,
+            ties: Ties::Reject,
         }
     }
 }
@@ -74,10 +78,11 @@ impl BradleyTerry {
                 "no comparisons to fit",
             ));
         }
-        if data.records().iter().any(|r| r.outcome == Outcome::Tie) {
+        if self.ties == Ties::Reject && data.records().iter().any(|r| r.outcome == Outcome::Tie) {
             return Err(Error::parameter(
                 "ties",
-                "the data has ties: give them as a soft label of 0.5 or split them",
+                "the data has ties: model them (Rao–Kupper or Davidson), give them as a soft \
+                 label of 0.5, or split them",
             ));
         }
         if self.alpha == 0.0 {
@@ -99,6 +104,9 @@ impl BradleyTerry {
     /// Fits θ by Newton's method with the analytic Hessian.
     pub fn fit(&self, data: &Comparisons) -> Result<FittedUtilities> {
         self.check(data)?;
+        if self.ties != Ties::Reject {
+            return ties::fit(data, self.ties, self.alpha, 100 * self.max_iterations);
+        }
         let n = data.items().len();
         let dense = match self.solver {
             Solver::Auto => n <= DENSE_ITEMS,
@@ -118,6 +126,7 @@ impl BradleyTerry {
                 loglik: fit.loglik,
                 iterations: fit.iterations,
                 n_obs: data.records().len(),
+                tie_parameter: None,
             })
         }
     }
@@ -173,6 +182,7 @@ impl BradleyTerry {
             loglik: fit.loglik,
             iterations: fit.iterations,
             n_obs: records.len(),
+            tie_parameter: None,
         })
     }
 }

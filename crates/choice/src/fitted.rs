@@ -19,6 +19,8 @@ pub struct FittedUtilities {
     pub iterations: usize,
     /// Number of observations (comparisons or choices).
     pub n_obs: usize,
+    /// The tie parameter when ties are modelled: θ (Rao–Kupper) or ν (Davidson).
+    pub tie_parameter: Option<f64>,
 }
 
 impl FittedUtilities {

@@ -20,6 +20,7 @@ mod graph;
 mod lbfgs;
 mod newton;
 mod newton_cg;
+mod ties;
 
 pub mod bradley_terry;
 pub mod chooser;
@@ -31,3 +32,4 @@ pub use chooser::{ChoiceOption, Chooser, SimulatedChooser};
 pub use fitted::FittedUtilities;
 pub use luce::{PlackettLuce, SpectralRanking};
 pub use thurstonian::{fit_thurstonian_adam, FittedThurstonian, Thurstonian};
+pub use ties::Ties;

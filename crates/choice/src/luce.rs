@@ -92,6 +92,7 @@ impl PlackettLuce {
             loglik: fit.loglik,
             iterations: fit.iterations,
             n_obs: choices.len(),
+            tie_parameter: None,
         })
     }
 }
@@ -252,6 +253,7 @@ impl SpectralRanking {
             loglik: f64::NAN,
             iterations,
             n_obs: wins.len(),
+            tie_parameter: None,
         })
     }
 

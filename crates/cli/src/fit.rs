@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use choicelab_choice::{BradleyTerry, FittedUtilities, PlackettLuce, Thurstonian};
+use choicelab_choice::{BradleyTerry, FittedUtilities, PlackettLuce, Thurstonian, Ties};
 use choicelab_core::{Comparisons, SetChoices};
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
@@ -23,6 +23,15 @@ enum Model {
     Thurstonian,
 }
 
+/// A model for ties in Bradley–Terry data.
+#[derive(Clone, Copy, ValueEnum)]
+enum TieModel {
+    /// Rao–Kupper (1967): a threshold θ > 1 on the strength ratio.
+    RaoKupper,
+    /// Davidson (1970): ties in proportion ν√(π_iπ_j).
+    Davidson,
+}
+
 /// Arguments of `choicelab fit`.
 #[derive(Args)]
 pub struct FitArgs {
@@ -35,6 +44,9 @@ pub struct FitArgs {
     /// in choix.
     #[arg(long, default_value_t = 0.0)]
     alpha: f64,
+    /// Model ties in bt data: rao-kupper or davidson (default: ties are an error).
+    #[arg(long, value_enum)]
+    ties: Option<TieModel>,
     /// Write the estimates as JSON to this file.
     #[arg(long, value_name = "FILE.json")]
     out: Option<PathBuf>,
@@ -59,8 +71,15 @@ pub fn fit(args: FitArgs) -> anyhow::Result<()> {
         Model::Bt => {
             let data = Comparisons::from_csv_path(&args.data)?;
             let loaded = start.elapsed().as_secs_f64();
-            let fitted = BradleyTerry::with_alpha(args.alpha).fit(&data)?;
-            (luce_estimates(fitted, args.alpha), loaded)
+            let model = BradleyTerry {
+                ties: match args.ties {
+                    None => Ties::Reject,
+                    Some(TieModel::RaoKupper) => Ties::RaoKupper,
+                    Some(TieModel::Davidson) => Ties::Davidson,
+                },
+                ..BradleyTerry::with_alpha(args.alpha)
+            };
+            (luce_estimates(model.fit(&data)?, args.alpha), loaded)
         }
         Model::Pl => {
             let data = SetChoices::from_jsonl_path(&args.data)?;
@@ -127,7 +146,10 @@ fn luce_estimates(fitted: FittedUtilities, alpha: f64) -> Estimates {
         loglik: fitted.loglik,
         n_obs: fitted.n_obs,
         iterations: fitted.iterations,
-        extra: vec![("alpha", json!(alpha))],
+        extra: vec![
+            ("alpha", json!(alpha)),
+            ("tie_parameter", json!(fitted.tie_parameter)),
+        ],
     }
 }
 

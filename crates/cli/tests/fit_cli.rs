@@ -150,3 +150,34 @@ fn thurstonian_reports_means_and_spreads() {
         .iter()
         .all(|s| s["estimate"].as_f64().unwrap() > 0.0));
 }
+
+#[test]
+fn ties_are_modelled_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(
+        dir.path(),
+        "ties.csv",
+        "a,b,winner\nfig,pear,fig\nfig,pear,tie\npear,fig,pear\nfig,pear,fig\n",
+    );
+    let out = fit(&["bt", &data]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the data has ties"));
+    let json = dir.path().join("fit.json");
+    let out = fit(&[
+        "bt",
+        &data,
+        "--ties",
+        "davidson",
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(value["model"], "bradley-terry-davidson");
+    // Closed form: ν = ties/√(wins·losses) = 1/√2.
+    assert!((value["tie_parameter"].as_f64().unwrap() - 0.5f64.sqrt()).abs() < 1e-6);
+}
