@@ -11,7 +11,8 @@ pub struct FittedUtilities {
     pub items: Items,
     /// θ_i, centred to mean 0 unless a penalty identifies them.
     pub theta: Vec<f64>,
-    /// Standard errors from the observed information, when the method gives them.
+    /// Standard errors of the centred utilities from the observed information (penalty
+    /// included), when the method gives them.
     pub std_errors: Option<Vec<f64>>,
     /// Log-likelihood at θ (without any penalty).
     pub loglik: f64,

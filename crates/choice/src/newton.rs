@@ -119,19 +119,22 @@ fn regularised(information: &Mat<f64>, alpha: f64) -> Mat<f64> {
     })
 }
 
-/// Inverse of the regularised information; with α = 0, the pseudo-inverse (the covariance of
-/// centred θ), obtained by removing the all-ones direction again.
+/// Covariance of the centred utilities: the inverse of the (penalised) information restricted
+/// to sum-zero directions. The likelihood is flat along the all-ones direction, so without this
+/// projection a small α would put a variance of 1/(2αn) on every utility.
 fn covariance(information: &Mat<f64>, alpha: f64) -> Result<Mat<f64>> {
     let n = information.nrows();
-    let llt = regularised(information, alpha)
+    let with_projector = Mat::from_fn(n, n, |i, j| {
+        information[(i, j)] + if i == j { 2.0 * alpha } else { 0.0 } + 1.0 / n as f64
+    });
+    let llt = with_projector
         .llt(Side::Lower)
         .map_err(|_| Error::Numerical {
             context: "standard errors".into(),
             message: "the observed information is not positive definite".into(),
         })?;
     let inverse = llt.inverse();
-    if alpha > 0.0 {
-        return Ok(inverse);
-    }
-    Ok(Mat::from_fn(n, n, |i, j| inverse[(i, j)] - 1.0 / n as f64))
+    // The all-ones direction has eigenvalue 1 + 2α in the system above; remove it again.
+    let along_ones = 1.0 / (n as f64 * (1.0 + 2.0 * alpha));
+    Ok(Mat::from_fn(n, n, |i, j| inverse[(i, j)] - along_ones))
 }

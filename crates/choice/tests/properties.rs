@@ -179,3 +179,15 @@ fn newton_cg_gives_the_same_bits_on_any_thread_count() {
     };
     assert_eq!(fit(1).theta, fit(3).theta);
 }
+
+#[test]
+fn a_tiny_penalty_leaves_the_standard_errors_of_centred_utilities_unchanged() {
+    let wins = [(0, 1), (1, 2), (2, 0), (0, 2), (1, 0), (2, 1), (0, 1)];
+    let data = Comparisons::from_wins(3, &wins).unwrap();
+    let plain = BradleyTerry::default().fit(&data).unwrap();
+    let penalised = BradleyTerry::with_alpha(1e-9).fit(&data).unwrap();
+    let (a, b) = (plain.std_errors.unwrap(), penalised.std_errors.unwrap());
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() < 1e-6, "{a:?} vs {b:?}");
+    }
+}
