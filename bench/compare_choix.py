@@ -37,38 +37,10 @@ import time
 from pathlib import Path
 
 # Shared with compare_vi.py (imported, not changed): paths, the venv test and the build.
-from compare_vi import OUT, ROOT, VENV, build_choicelab, in_venv, venv_python
+from compare_vi import OUT, ROOT, build_choicelab, ensure_venv_and_reexec, in_venv
 
 REQUIREMENTS = ["numpy", "scipy", "choix"]
 WORKER_FLAG = "--worker"
-
-
-# --------------------------------------------------------------------------------------------
-# Virtual environment
-
-
-def ensure_venv_and_reexec() -> None:
-    """Creates bench/.venv with numpy, scipy and choix if needed, then re-runs this script in it.
-
-    compare_vi.py's own helper checks only numpy and scipy, so this one adds choix to the same
-    environment in the same way."""
-    import venv
-
-    python = venv_python()
-    if not python.exists():
-        print(f"creating virtual environment {VENV.relative_to(ROOT)}", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    check = subprocess.run(
-        [str(python), "-c", "import numpy, scipy, choix"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    if check.returncode != 0:
-        print(f"installing {' '.join(REQUIREMENTS)} into {VENV.relative_to(ROOT)}", flush=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS], check=True
-        )
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
 
 
 # --------------------------------------------------------------------------------------------
@@ -591,5 +563,5 @@ if __name__ == "__main__":
         worker(json.loads(sys.argv[2]))
     else:
         if not in_venv():
-            ensure_venv_and_reexec()
+            ensure_venv_and_reexec(REQUIREMENTS, __file__)
         main()

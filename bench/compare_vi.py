@@ -44,23 +44,23 @@ def in_venv() -> bool:
     return Path(sys.prefix).resolve() == VENV.resolve()
 
 
-def ensure_venv_and_reexec() -> None:
-    """Creates bench/.venv with numpy and scipy if needed, then re-runs this script in it."""
+def ensure_venv_and_reexec(requirements=REQUIREMENTS, script=__file__) -> None:
+    """Creates bench/.venv with `requirements` if needed, then re-runs `script` in it."""
     python = venv_python()
     if not python.exists():
         print(f"creating virtual environment {VENV.relative_to(ROOT)}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     check = subprocess.run(
-        [str(python), "-c", "import numpy, scipy"],
+        [str(python), "-c", "import " + ", ".join(requirements)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     if check.returncode != 0:
-        print(f"installing {' '.join(REQUIREMENTS)} into {VENV.relative_to(ROOT)}", flush=True)
+        print(f"installing {' '.join(requirements)} into {VENV.relative_to(ROOT)}", flush=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS], check=True
+            [str(python), "-m", "pip", "install", "--quiet", *requirements], check=True
         )
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+    os.execv(str(python), [str(python), str(Path(script).resolve()), *sys.argv[1:]])
 
 
 # --------------------------------------------------------------------------------------------
