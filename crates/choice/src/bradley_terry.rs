@@ -169,20 +169,6 @@ impl BradleyTerry {
             max_iterations: self.max_iterations,
         };
         let fit = maximise(data.items().len(), settings, &evaluate)?;
-        let n = fit.theta.len();
-        Ok(FittedUtilities {
-            model: "bradley-terry",
-            items: data.items().clone(),
-            std_errors: Some(
-                (0..n)
-                    .map(|i| fit.covariance[(i, i)].max(0.0).sqrt())
-                    .collect(),
-            ),
-            theta: fit.theta,
-            loglik: fit.loglik,
-            iterations: fit.iterations,
-            n_obs: records.len(),
-            tie_parameter: None,
-        })
+        Ok(fit.into_utilities("bradley-terry", data.items(), records.len()))
     }
 }

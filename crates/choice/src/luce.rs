@@ -79,21 +79,7 @@ impl PlackettLuce {
             max_iterations: self.max_iterations,
         };
         let fit = maximise(data.items().len(), settings, &evaluate)?;
-        let n = fit.theta.len();
-        Ok(FittedUtilities {
-            model: "plackett-luce",
-            items: data.items().clone(),
-            std_errors: Some(
-                (0..n)
-                    .map(|i| fit.covariance[(i, i)].max(0.0).sqrt())
-                    .collect(),
-            ),
-            theta: fit.theta,
-            loglik: fit.loglik,
-            iterations: fit.iterations,
-            n_obs: choices.len(),
-            tie_parameter: None,
-        })
+        Ok(fit.into_utilities("plackett-luce", data.items(), choices.len()))
     }
 }
 

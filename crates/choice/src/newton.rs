@@ -1,9 +1,11 @@
 //! Newton's method for the concave log-likelihoods of Luce-family models, with an optional
 //! ridge penalty α·Σθ² and identification by centring θ.
 
-use choicelab_core::{Error, Result};
+use choicelab_core::{Error, Items, Result};
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{Mat, Side};
+
+use crate::fitted::FittedUtilities;
 
 /// Stopping and penalty settings of a Newton fit.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +27,32 @@ pub(crate) struct NewtonFit {
     pub iterations: usize,
     /// Covariance of θ under the centring constraint (inverse observed information).
     pub covariance: Mat<f64>,
+}
+
+impl NewtonFit {
+    /// The fit as utilities of `items`, with standard errors from the covariance's diagonal.
+    pub fn into_utilities(
+        self,
+        model: &'static str,
+        items: &Items,
+        n_obs: usize,
+    ) -> FittedUtilities {
+        let n = self.theta.len();
+        FittedUtilities {
+            model,
+            items: items.clone(),
+            std_errors: Some(
+                (0..n)
+                    .map(|i| self.covariance[(i, i)].max(0.0).sqrt())
+                    .collect(),
+            ),
+            theta: self.theta,
+            loglik: self.loglik,
+            iterations: self.iterations,
+            n_obs,
+            tie_parameter: None,
+        }
+    }
 }
 
 /// Evaluates LL(θ) and, when asked, adds its gradient into `grad` and its negated Hessian
