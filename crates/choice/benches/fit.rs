@@ -4,17 +4,12 @@
 use choicelab_choice::{BradleyTerry, Solver, Thurstonian};
 use choicelab_core::{Comparisons, Items, Outcome};
 use criterion::{criterion_group, criterion_main, Criterion};
+use rand::RngExt;
 
-/// Seeded comparisons among `n` items with planted utilities (a small LCG keeps the bench free
-/// of RNG plumbing).
+/// Seeded comparisons among `n` items with planted utilities.
 fn comparisons(n: u32, m: usize, soft: bool) -> Comparisons {
-    let mut state = 2024u64;
-    let mut uniform = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
+    let mut rng = choicelab_core::rng(2024);
+    let mut uniform = || rng.random::<f64>();
     let theta: Vec<f64> = (0..n).map(|_| 4.0 * uniform() - 2.0).collect();
     let mut data = Comparisons::new(Items::numbered(n as usize));
     for _ in 0..m {

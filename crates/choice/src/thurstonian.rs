@@ -277,16 +277,15 @@ impl Tails {
     fn new(z: f64) -> Self {
         let a = z.abs();
         // The smaller tail Φ(−|z|) is computed directly; the larger as its complement.
+        let density = (-0.5 * a * a).exp() / (2.0 * std::f64::consts::PI).sqrt();
         let (log_small, mills_small) = if a < 30.0 {
             let small = normal_cdf(-a);
-            let density = (-0.5 * a * a).exp() / (2.0 * std::f64::consts::PI).sqrt();
             (small.ln(), density / small)
         } else {
             (log_normal_cdf(-a), mills(-a))
         };
         let small = log_small.exp();
         let log_large = (-small).ln_1p();
-        let density = (-0.5 * a * a).exp() / (2.0 * std::f64::consts::PI).sqrt();
         let mills_large = density / (1.0 - small);
         if z >= 0.0 {
             Tails {

@@ -3,6 +3,7 @@
 use choicelab_choice::{BradleyTerry, PlackettLuce, Solver, SpectralRanking};
 use choicelab_core::{Comparisons, Items, Outcome, SetChoices};
 use proptest::prelude::*;
+use rand::RngExt;
 
 #[test]
 fn two_item_fit_has_the_closed_form_and_standard_error() {
@@ -146,18 +147,12 @@ proptest! {
 fn newton_cg_gives_the_same_bits_on_any_thread_count() {
     // 200,000 comparisons among 1,500 items, so that several parallel chunks are summed.
     let n = 1500u32;
-    let mut state = 12345u64;
-    let mut next = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33) as u32
-    };
+    let mut rng = choicelab_core::rng(12345);
     let wins: Vec<(u32, u32)> = (0..200_000)
         .map(|_| {
-            let a = next() % n;
-            let b = (a + 1 + next() % (n - 1)) % n;
-            if next() % 3 == 0 {
+            let a = rng.random_range(0..n);
+            let b = (a + rng.random_range(1..n)) % n;
+            if rng.random_range(0..3) == 0 {
                 (b, a)
             } else {
                 (a, b)

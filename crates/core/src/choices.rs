@@ -275,7 +275,9 @@ impl SetChoices {
     }
 }
 
-fn relocate(error: Error, at: Location) -> Error {
+/// The same error with an `Invalid` one moved to `at` (records checked in memory, then placed
+/// at the input they came from).
+pub(crate) fn relocate(error: Error, at: Location) -> Error {
     match error {
         Error::Invalid { message, .. } => Error::Invalid { at, message },
         other => other,

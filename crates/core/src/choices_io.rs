@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::choices::{Comparisons, Items, Outcome, SetChoices};
+use crate::choices::{relocate, Comparisons, Items, Outcome, SetChoices};
 use crate::csv_lines::{parse_field, text_field, LineReader};
 use crate::error::{Error, Location, Result};
 
@@ -222,12 +222,7 @@ impl SetChoices {
             } else {
                 data.push(ids[0], &ids[1..])
             };
-            result.map_err(|e| match e {
-                Error::Invalid { message, .. } => {
-                    Error::invalid(Location::new(name).line(number), message)
-                }
-                other => other,
-            })?;
+            result.map_err(|e| relocate(e, Location::new(name).line(number)))?;
         }
         Ok(data)
     }
