@@ -3,7 +3,8 @@
 //! Bradley–Terry for pairwise comparisons (hard or soft labels, optional ridge penalty, standard
 //! errors from the observed information), Plackett–Luce for choices from sets and rankings, and
 //! Luce spectral ranking (LSR, I-LSR) as choix computes them, and Thurstonian utilities (μ, σ)
-//! fitted to soft labels as Utility Engineering does. Unpenalised fits require a
+//! fitted to soft labels as Utility Engineering does, and McFadden's conditional logit on choice
+//! sets with a utility specification from TOML or JSON. Unpenalised fits require a
 //! strongly connected comparison graph and name its components otherwise.
 //!
 //! ```
@@ -24,12 +25,16 @@ mod ties;
 
 pub mod bradley_terry;
 pub mod chooser;
+pub mod logit;
+pub mod logit_spec;
 pub mod luce;
 pub mod thurstonian;
 
 pub use bradley_terry::{BradleyTerry, Solver};
 pub use chooser::{ChoiceOption, Chooser, SimulatedChooser};
 pub use fitted::FittedUtilities;
+pub use logit::{ConditionalLogit, FittedLogit};
+pub use logit_spec::LogitSpec;
 pub use luce::{PlackettLuce, SpectralRanking};
 pub use thurstonian::{fit_thurstonian_adam, FittedThurstonian, Thurstonian};
 pub use ties::Ties;

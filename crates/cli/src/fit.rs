@@ -4,8 +4,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use choicelab_choice::{BradleyTerry, FittedUtilities, PlackettLuce, Thurstonian, Ties};
-use choicelab_core::{Comparisons, SetChoices};
+use choicelab_choice::{
+    BradleyTerry, ConditionalLogit, FittedLogit, FittedUtilities, LogitSpec, PlackettLuce,
+    Thurstonian, Ties,
+};
+use choicelab_core::{ChoiceSets, Comparisons, SetChoices};
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
@@ -21,6 +24,9 @@ enum Model {
     Pl,
     /// Thurstonian (μ, σ) per item on a comparisons CSV, soft labels welcome.
     Thurstonian,
+    /// Conditional logit on a long CSV of choice sets (`obs,alt,chosen[,available],
+    /// attribute…`) with the utilities of `--spec`.
+    Logit,
 }
 
 /// A model for ties in Bradley–Terry data.
@@ -44,6 +50,9 @@ pub struct FitArgs {
     /// in choix.
     #[arg(long, default_value_t = 0.0)]
     alpha: f64,
+    /// The utility specification of a logit (TOML, or JSON if it ends in .json).
+    #[arg(long, value_name = "FILE")]
+    spec: Option<PathBuf>,
     /// Model ties in bt data: rao-kupper or davidson (default: ties are an error).
     #[arg(long, value_enum)]
     ties: Option<TieModel>,
@@ -66,6 +75,9 @@ struct Estimates {
 
 /// Runs `choicelab fit`.
 pub fn fit(args: FitArgs) -> anyhow::Result<()> {
+    if args.spec.is_some() && !matches!(args.model, Model::Logit) {
+        anyhow::bail!("--spec applies to `fit logit` only");
+    }
     let start = Instant::now();
     let (estimates, load_seconds) = match args.model {
         Model::Bt => {
@@ -118,12 +130,28 @@ pub fn fit(args: FitArgs) -> anyhow::Result<()> {
             };
             (estimates, loaded)
         }
+        Model::Logit => {
+            let spec_path = args
+                .spec
+                .as_ref()
+                .context("`fit logit` needs --spec FILE: the utility of each alternative")?;
+            let spec = LogitSpec::from_path(spec_path)?;
+            let data = ChoiceSets::from_long_csv_path(&args.data)?;
+            let loaded = start.elapsed().as_secs_f64();
+            (
+                logit_estimates(ConditionalLogit::new(spec).fit(&data)?),
+                loaded,
+            )
+        }
     };
     let fit_seconds = start.elapsed().as_secs_f64() - load_seconds;
     out!("time: {fit_seconds:.6} s to fit, {load_seconds:.6} s to load");
     print_table(&estimates)?;
     if let Some(path) = &args.out {
-        let text = serde_json::to_string_pretty(&to_json(&estimates))?;
+        let mut json = to_json(&estimates);
+        json["fit_seconds"] = json!(fit_seconds);
+        json["load_seconds"] = json!(load_seconds);
+        let text = serde_json::to_string_pretty(&json)?;
         std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
@@ -149,6 +177,36 @@ fn luce_estimates(fitted: FittedUtilities, alpha: f64) -> Estimates {
         extra: vec![
             ("alpha", json!(alpha)),
             ("tie_parameter", json!(fitted.tie_parameter)),
+        ],
+    }
+}
+
+fn logit_estimates(fitted: FittedLogit) -> Estimates {
+    let parameters = (0..fitted.names.len())
+        .map(|k| {
+            let se = Some(fitted.std_errors[k]);
+            (fitted.names[k].clone(), fitted.estimates[k], se)
+        })
+        .collect();
+    let fixed: serde_json::Map<String, Value> = fitted
+        .fixed
+        .iter()
+        .map(|(name, value)| (name.clone(), json!(value)))
+        .collect();
+    Estimates {
+        model: "conditional-logit",
+        parameters,
+        loglik: fitted.loglik,
+        n_obs: fitted.n_obs,
+        iterations: fitted.iterations,
+        extra: vec![
+            ("robust_se", json!(fitted.robust_std_errors)),
+            ("fixed", Value::Object(fixed)),
+            ("null_loglik", json!(fitted.null_loglik)),
+            ("rho_squared", json!(fitted.rho_squared())),
+            ("aic", json!(fitted.aic())),
+            ("bic", json!(fitted.bic())),
+            ("condition_number", json!(fitted.condition_number)),
         ],
     }
 }

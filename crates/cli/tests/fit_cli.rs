@@ -108,8 +108,9 @@ fn bad_data_gets_clear_errors() {
         assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
     }
-    let out = fit(&["logit", "x.csv"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: bt, pl, thurstonian"));
+    let out = fit(&["mnl", "x.csv"]);
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("possible values: bt, pl, thurstonian, logit"));
 }
 
 #[test]
@@ -180,4 +181,76 @@ fn ties_are_modelled_on_request() {
     assert_eq!(value["model"], "bradley-terry-davidson");
     // Closed form: ν = ties/√(wins·losses) = 1/√2.
     assert!((value["tie_parameter"].as_f64().unwrap() - 0.5f64.sqrt()).abs() < 1e-6);
+}
+
+const LOGIT_DATA: &str = "obs,alt,chosen,available,time\n\
+    1,bus,1,1,1.0\n1,car,0,1,0.5\n\
+    2,bus,0,1,2.0\n2,car,1,1,0.4\n\
+    3,bus,1,1,0.5\n3,car,0,0,NA\n\
+    4,bus,0,1,1.5\n4,car,1,1,1.0\n\
+    5,bus,0,1,0.7\n5,car,1,1,0.9\n";
+
+#[test]
+fn logit_fits_a_spec_and_writes_robust_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "long.csv", LOGIT_DATA);
+    let spec = write(
+        dir.path(),
+        "spec.toml",
+        "[utilities]\nbus = [\"ASC_BUS\", \"B_TIME * time\"]\ncar = [\"B_TIME * time\"]\n",
+    );
+    let json = dir.path().join("fit.json");
+    let out = fit(&[
+        "logit",
+        &data,
+        "--spec",
+        &spec,
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(value["model"], "conditional-logit");
+    assert_eq!(value["n_obs"], 5);
+    assert_eq!(value["parameters"][0]["name"], "ASC_BUS");
+    assert_eq!(value["parameters"][1]["name"], "B_TIME");
+    assert!(value["parameters"][1]["se"].as_f64().unwrap() > 0.0);
+    assert_eq!(value["robust_se"].as_array().unwrap().len(), 2);
+    assert!(value["loglik"].as_f64().unwrap() > value["null_loglik"].as_f64().unwrap());
+}
+
+#[test]
+fn logit_errors_name_the_spec_and_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "long.csv", LOGIT_DATA);
+    let spec = write(
+        dir.path(),
+        "spec.toml",
+        "[utilities]\nbus = [\"ASC_BUS\", \"B_TIME * time\"]\ncar = [\"B_TIME * speed\"]\n",
+    );
+    let out = fit(&["logit", &data, "--spec", &spec]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("spec.toml:3") && stderr.contains("attribute `speed`"),
+        "{stderr}"
+    );
+    let no_spec = fit(&["logit", &data]);
+    assert!(String::from_utf8_lossy(&no_spec.stderr).contains("needs --spec"));
+    let bad_data = write(
+        dir.path(),
+        "bad.csv",
+        "obs,alt,chosen,time\n1,bus,1,1\n1,car,1,2\n",
+    );
+    let out = fit(&["logit", &bad_data, "--spec", &spec]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.csv:3") && stderr.contains("chose both"),
+        "{stderr}"
+    );
 }

@@ -1,7 +1,8 @@
 //! choicelab-core: the vocabulary every other choicelab crate speaks.
 //!
 //! It owns the error type, seeds and portable random streams, the sparse [`TabularMdp`] with
-//! its readers and checks, and the lookup of the data folder.
+//! its readers and checks, observed choices (pairwise [`Comparisons`], [`SetChoices`] and the
+//! long-format [`ChoiceSets`] of discrete choice) with theirs, and the lookup of the data folder.
 //!
 //! ```
 //! use choicelab_core::TabularMdp;
@@ -12,6 +13,8 @@
 //! assert!(!mdp.is_feasible(1, 1));
 //! ```
 
+pub mod choice_sets;
+mod choice_sets_io;
 pub mod choices;
 mod choices_io;
 mod csv_lines;
@@ -22,6 +25,7 @@ pub mod rng;
 pub mod tabular;
 pub mod tabular_io;
 
+pub use choice_sets::{Alternative, ChoiceSets, Observation};
 pub use choices::{Comparison, Comparisons, Items, Outcome, SetChoice, SetChoices};
 pub use data::DataDir;
 pub use error::{Error, Location, Result};

@@ -16,6 +16,7 @@ pub mod mdp_examples;
 pub mod plot;
 pub mod registry;
 pub mod report;
+pub mod swissmetro;
 pub mod tour;
 
 pub use config::{ConfigSources, StudyConfig};

@@ -4,7 +4,7 @@ use choicelab_core::{DataDir, Error, Result};
 
 use crate::config::ConfigSources;
 use crate::report::Report;
-use crate::{mdp_examples::MdpExamples, tour::Tour};
+use crate::{mdp_examples::MdpExamples, swissmetro::Swissmetro, tour::Tour};
 
 /// Receives a running study's progress messages.
 pub trait Progress {
@@ -40,7 +40,7 @@ pub trait Study: Sync {
 
 /// Every study, in the order `choicelab studies` lists them.
 pub fn studies() -> Vec<&'static dyn Study> {
-    vec![&Tour, &MdpExamples]
+    vec![&Tour, &MdpExamples, &Swissmetro]
 }
 
 /// The study called `name`, or an error listing the valid names.
