@@ -1,8 +1,8 @@
 //! Criterion benchmarks of the utility fits' hot paths: Bradley–Terry by Newton-CG and by dense
-//! Newton, and the Thurstonian L-BFGS fit.
+//! Newton, the Thurstonian L-BFGS fit, and the conditional logit's Newton fit.
 
-use choicelab_choice::{BradleyTerry, Solver, Thurstonian};
-use choicelab_core::{Comparisons, Items, Outcome};
+use choicelab_choice::{BradleyTerry, ConditionalLogit, LogitSpec, Solver, Thurstonian};
+use choicelab_core::{Alternative, ChoiceSets, Comparisons, Items, Outcome};
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::RngExt;
 
@@ -28,6 +28,40 @@ fn comparisons(n: u32, m: usize, soft: bool) -> Comparisons {
     data
 }
 
+/// Swissmetro-sized choice sets: `n` observations of three alternatives with time and cost,
+/// choices drawn from a logit with ASCs (−0.7, 0, −0.15) and coefficients (−1.3, −1.1).
+fn choice_sets(n: usize) -> ChoiceSets {
+    let mut rng = choicelab_core::rng(7);
+    let mut uniform = || rng.random::<f64>();
+    let names = ["train", "sm", "car"];
+    let asc = [-0.7, 0.0, -0.15];
+    let mut sets = ChoiceSets::new(&["time", "cost"]);
+    for i in 0..n {
+        let values: Vec<[f64; 2]> = (0..3).map(|_| [2.0 * uniform(), 2.0 * uniform()]).collect();
+        let weights: Vec<f64> = (0..3)
+            .map(|j| (asc[j] - 1.3 * values[j][0] - 1.1 * values[j][1]).exp())
+            .collect();
+        let mut u = uniform() * weights.iter().sum::<f64>();
+        let chosen = weights
+            .iter()
+            .position(|w| {
+                u -= w;
+                u < 0.0
+            })
+            .unwrap_or(2);
+        let rows: Vec<Alternative<'_>> = (0..3)
+            .map(|j| Alternative {
+                name: names[j],
+                available: true,
+                chosen: j == chosen,
+                values: &values[j],
+            })
+            .collect();
+        sets.push(&i.to_string(), &rows).expect("valid observation");
+    }
+    sets
+}
+
 fn bench_fits(c: &mut Criterion) {
     let mut group = c.benchmark_group("utility_fits");
     group.sample_size(10);
@@ -51,6 +85,16 @@ fn bench_fits(c: &mut Criterion) {
     let soft = comparisons(510, 9_170, true);
     group.bench_function("thurstonian_lbfgs_510_items_9170", |b| {
         b.iter(|| Thurstonian::default().fit(&soft).expect("fit"))
+    });
+    let sets = choice_sets(6_768);
+    let logit = ConditionalLogit::new(
+        LogitSpec::new()
+            .utility("train", &["ASC_TRAIN", "B_TIME * time", "B_COST * cost"])
+            .utility("sm", &["B_TIME * time", "B_COST * cost"])
+            .utility("car", &["ASC_CAR", "B_TIME * time", "B_COST * cost"]),
+    );
+    group.bench_function("conditional_logit_6768_obs_3_alternatives", |b| {
+        b.iter(|| logit.fit(&sets).expect("fit"))
     });
     group.finish();
 }

@@ -9,10 +9,13 @@ pub(crate) struct LbfgsSettings {
     pub memory: usize,
     /// Stop when the largest gradient component is below this.
     pub gradient_tolerance: f64,
-    /// Stop when a step lowers f by less than this, relative to max(|f|, 1) (scipy's `ftol`):
-    /// the loss is then minimised to working precision even where the minimiser runs off to
-    /// infinity, as it does for items that win or lose every comparison.
+    /// Stop when the last `window` steps together lowered f by less than this, relative to
+    /// max(|f|, 1) (with a window of 1, scipy's `ftol`): the loss is then minimised to that
+    /// precision even where the minimiser runs off to infinity, as it does for items that win
+    /// or lose every comparison.
     pub value_tolerance: f64,
+    /// Steps over which the decrease of f is measured.
+    pub window: usize,
     /// Most iterations.
     pub max_iterations: usize,
 }
@@ -36,6 +39,8 @@ pub(crate) fn minimise(
     let mut value = f(&x, &mut grad);
     let mut history: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
     let mut trial_grad = vec![0.0; n];
+    let mut recent = std::collections::VecDeque::with_capacity(settings.window + 1);
+    recent.push_back(value);
     for iteration in 1..=settings.max_iterations {
         if grad.iter().fold(0.0f64, |m, g| m.max(g.abs())) < settings.gradient_tolerance {
             return Ok(Minimum {
@@ -100,10 +105,15 @@ pub(crate) fn minimise(
             history.push((s, y, 1.0 / sy));
         }
         x = candidate;
-        let decrease = value - new_value;
         value = new_value;
         grad.copy_from_slice(&trial_grad);
-        if decrease <= settings.value_tolerance * value.abs().max(1.0) {
+        recent.push_back(value);
+        if recent.len() > settings.window.max(1) + 1 {
+            recent.pop_front();
+        }
+        let decrease = recent.front().copied().unwrap_or(value) - value;
+        let full_window = recent.len() == settings.window.max(1) + 1;
+        if full_window && decrease <= settings.value_tolerance * value.abs().max(1.0) {
             return Ok(Minimum {
                 x,
                 value,

@@ -23,15 +23,20 @@ mod newton;
 mod newton_cg;
 mod ties;
 
+pub mod active;
+pub mod agreement;
 pub mod bradley_terry;
 pub mod chooser;
+pub mod elicitation;
 pub mod logit;
 pub mod logit_spec;
 pub mod luce;
 pub mod thurstonian;
 
+pub use active::{ActiveSelection, PairPool};
 pub use bradley_terry::{BradleyTerry, Solver};
 pub use chooser::{ChoiceOption, Chooser, SimulatedChooser};
+pub use elicitation::{Elicitation, Elicited, Round, Strategy};
 pub use fitted::FittedUtilities;
 pub use logit::{ConditionalLogit, FittedLogit};
 pub use logit_spec::LogitSpec;

@@ -94,6 +94,15 @@ struct Design {
     offset: Vec<f64>,
 }
 
+/// Where a term's coefficient comes from.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// The estimated coefficient with this index.
+    Free(usize),
+    /// A coefficient held at this value.
+    Fixed(f64),
+}
+
 /// LL, its gradient, the information −H and (on request) B = Σ g_n g_nᵀ at β.
 struct Evaluation {
     loglik: f64,
@@ -129,8 +138,8 @@ impl ConditionalLogit {
         let design = self.bind(data)?;
         let k = design.names.len();
         let mut beta = vec![0.0; k];
-        let null_loglik = evaluate(data, &design, &beta, false).loglik;
         let mut current = evaluate(data, &design, &beta, false);
+        let null_loglik = current.loglik;
         let mut history = vec![current.loglik];
         for iteration in 1..=self.max_iterations {
             let information = to_mat(&current.information, k);
@@ -253,6 +262,26 @@ impl ConditionalLogit {
             .filter(|c| !spec.fixed.contains_key(**c))
             .map(|c| c.to_string())
             .collect();
+        // Each alternative's terms as (free coefficient index or fixed value, attribute).
+        let targets: Vec<Vec<(Target, Option<usize>)>> = parsed
+            .iter()
+            .map(|terms| {
+                terms
+                    .iter()
+                    .map(|(coefficient, attribute)| {
+                        let target = match spec.fixed.get(coefficient) {
+                            Some((value, _)) => Target::Fixed(*value),
+                            None => Target::Free(
+                                names
+                                    .binary_search(coefficient)
+                                    .expect("a free coefficient"),
+                            ),
+                        };
+                        (target, *attribute)
+                    })
+                    .collect()
+            })
+            .collect();
         let k = names.len();
         let width = data.attributes().len();
         let mut x = vec![0.0; data.rows() * k];
@@ -261,16 +290,11 @@ impl ConditionalLogit {
         for observation in data.observations() {
             for (j, &alternative) in observation.alternatives.iter().enumerate() {
                 let values = &observation.values[j * width..(j + 1) * width];
-                for (coefficient, attribute) in &parsed[alternative as usize] {
+                for &(target, attribute) in &targets[alternative as usize] {
                     let value = attribute.map_or(1.0, |a| values[a]);
-                    match spec.fixed.get(coefficient) {
-                        Some((fixed, _)) => offset[row] += fixed * value,
-                        None => {
-                            let c = names
-                                .binary_search(coefficient)
-                                .expect("a free coefficient");
-                            x[row * k + c] += value;
-                        }
+                    match target {
+                        Target::Fixed(fixed) => offset[row] += fixed * value,
+                        Target::Free(c) => x[row * k + c] += value,
                     }
                 }
                 row += 1;
@@ -346,6 +370,7 @@ fn evaluate(data: &ChoiceSets, design: &Design, beta: &[f64], outer: bool) -> Ev
             let mut utility = Vec::new();
             let mut mean = vec![0.0; k];
             let mut score = vec![0.0; k];
+            let mut deviation = vec![0.0; k];
             for n in c * CHUNK..((c + 1) * CHUNK).min(data.len()) {
                 let rows = data.row_range(n);
                 let observation = data.observation(n);
@@ -380,11 +405,16 @@ fn evaluate(data: &ChoiceSets, design: &Design, beta: &[f64], outer: bool) -> Ev
                         continue;
                     }
                     let x = &design.x[r * k..(r + 1) * k];
-                    for a in 0..k {
-                        let da = x[a] - mean[a];
-                        for b in 0..=a {
-                            sum.information[a * k + b] += p * da * (x[b] - mean[b]);
-                        }
+                    deviation
+                        .iter_mut()
+                        .zip(x.iter().zip(&mean))
+                        .for_each(|(d, (x, m))| *d = x - m);
+                    for (a, row) in sum.information.chunks_exact_mut(k).enumerate() {
+                        let weighted = p * deviation[a];
+                        row[..=a]
+                            .iter_mut()
+                            .zip(&deviation)
+                            .for_each(|(cell, d)| *cell += weighted * d);
                     }
                 }
                 let x_chosen = &design.x[chosen * k..(chosen + 1) * k];

@@ -8,6 +8,7 @@
 
 use choicelab_core::{stream_rng, Comparisons, Error, Items, Location, Result, Seed};
 use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
 use statrs::function::erf::erfc;
 
 use crate::lbfgs::{minimise, LbfgsSettings};
@@ -18,14 +19,22 @@ const MU_SCALE_FLOOR: f64 = 1e-5;
 const SIGMA_SCALE_FLOOR: f64 = 2e-5;
 /// Added to σ̃_A² + σ̃_B² in every probability.
 const VARIANCE_FLOOR: f64 = 1e-5;
+/// Fewest records per parallel chunk of the loss.
+const MIN_CHUNK: usize = 4096;
+/// Most parallel chunks of the loss (each holds two gradients of length N).
+const MAX_CHUNKS: usize = 32;
 
 /// Parameters of a Thurstonian fit by L-BFGS on the mean cross-entropy with soft labels.
 #[derive(Debug, Clone)]
 pub struct Thurstonian {
     /// Stop when the largest gradient component of the mean cross-entropy is below this.
     pub gradient_tolerance: f64,
-    /// Stop when an iteration lowers the loss by less than this, relative to max(loss, 1).
+    /// Stop when the last `window` iterations together lowered the loss by less than this,
+    /// relative to max(loss, 1). Items that win or lose every comparison let the loss creep
+    /// down forever (their σ shrinks toward 0), so a gradient test alone may never be met.
     pub value_tolerance: f64,
+    /// Iterations over which `value_tolerance` is measured.
+    pub window: usize,
     /// Most L-BFGS iterations.
     pub max_iterations: usize,
     /// Seed of the starting point, μ and s drawn from N(0, 0.01²) as in the reference.
@@ -36,7 +45,8 @@ impl Default for Thurstonian {
     fn default() -> Self {
         Self {
             gradient_tolerance: 1e-8,
-            value_tolerance: 1e-10,
+            value_tolerance: 1e-6,
+            window: 10,
             max_iterations: 5000,
             seed: 0,
         }
@@ -91,6 +101,7 @@ impl Thurstonian {
             memory: 10,
             gradient_tolerance: self.gradient_tolerance,
             value_tolerance: self.value_tolerance,
+            window: self.window,
             max_iterations: self.max_iterations,
         };
         let objective = |params: &[f64], grad: &mut [f64]| loss_and_gradient(data, params, grad);
@@ -192,26 +203,46 @@ fn loss_and_gradient(data: &Comparisons, params: &[f64], grad: &mut [f64]) -> f6
     let n = data.items().len();
     let total_weight: f64 = data.records().iter().map(|r| r.weight).sum();
     let st = Standardised::new(params);
-    // Gradients with respect to the standardised quantities first.
+    // Gradients with respect to the standardised quantities first, summed over fixed chunks
+    // of records so that the result does not depend on the thread count.
+    let records = data.records();
+    let chunk = MIN_CHUNK.max(records.len().div_ceil(MAX_CHUNKS));
+    let partials: Vec<(f64, Vec<f64>, Vec<f64>)> = records
+        .par_chunks(chunk)
+        .map(|part| {
+            let mut d_mu = vec![0.0; n];
+            let mut d_variance = vec![0.0; n];
+            let mut loss = 0.0;
+            for r in part {
+                let (a, b) = (r.first as usize, r.second as usize);
+                let v = st.variance[a] + st.variance[b] + VARIANCE_FLOOR;
+                let root = v.sqrt();
+                let z = (st.mu[a] - st.mu[b]) / root;
+                let y = r.first_share();
+                let w = r.weight / total_weight;
+                let tails = Tails::new(z);
+                loss -= w * (y * tails.log_cdf + (1.0 - y) * tails.log_survival);
+                // dLoss/dz, with the inverse Mills ratios φ(z)/Φ(z) and φ(z)/Φ(−z).
+                let dz = -w * (y * tails.mills_cdf - (1.0 - y) * tails.mills_survival);
+                d_mu[a] += dz / root;
+                d_mu[b] -= dz / root;
+                let dv = -dz * z / (2.0 * v);
+                d_variance[a] += dv;
+                d_variance[b] += dv;
+            }
+            (loss, d_mu, d_variance)
+        })
+        .collect();
+    let mut loss = 0.0;
     let mut d_mu = vec![0.0; n];
     let mut d_variance = vec![0.0; n];
-    let mut loss = 0.0;
-    for r in data.records() {
-        let (a, b) = (r.first as usize, r.second as usize);
-        let v = st.variance[a] + st.variance[b] + VARIANCE_FLOOR;
-        let root = v.sqrt();
-        let z = (st.mu[a] - st.mu[b]) / root;
-        let y = r.first_share();
-        let w = r.weight / total_weight;
-        let tails = Tails::new(z);
-        loss -= w * (y * tails.log_cdf + (1.0 - y) * tails.log_survival);
-        // dLoss/dz, with the inverse Mills ratios φ(z)/Φ(z) and φ(z)/Φ(−z).
-        let dz = -w * (y * tails.mills_cdf - (1.0 - y) * tails.mills_survival);
-        d_mu[a] += dz / root;
-        d_mu[b] -= dz / root;
-        let dv = -dz * z / (2.0 * v);
-        d_variance[a] += dv;
-        d_variance[b] += dv;
+    for (part_loss, part_mu, part_variance) in partials {
+        loss += part_loss;
+        d_mu.iter_mut().zip(&part_mu).for_each(|(a, b)| *a += b);
+        d_variance
+            .iter_mut()
+            .zip(&part_variance)
+            .for_each(|(a, b)| *a += b);
     }
     // Chain rule through μ̃ = (μ − m)/(d + a) and σ̃² = e^s/(d + b)², d the sample sd of μ.
     let (mu, s) = params.split_at(n);

@@ -105,6 +105,7 @@ pub(crate) fn fit(
         memory: 10,
         gradient_tolerance: 1e-9,
         value_tolerance: 1e-15,
+        window: 1,
         max_iterations,
     };
     let minimum = minimise(vec![0.0; n + 1], settings, &objective)?;

@@ -18,6 +18,7 @@ pub mod registry;
 pub mod report;
 pub mod swissmetro;
 pub mod tour;
+pub mod utility_engineering;
 
 pub use config::{ConfigSources, StudyConfig};
 pub use registry::{find, studies, NoProgress, Progress, RunOptions, Study};

@@ -3,8 +3,11 @@
 use choicelab_core::{DataDir, Error, Result};
 
 use crate::config::ConfigSources;
+use crate::mdp_examples::MdpExamples;
 use crate::report::Report;
-use crate::{mdp_examples::MdpExamples, swissmetro::Swissmetro, tour::Tour};
+use crate::swissmetro::Swissmetro;
+use crate::tour::Tour;
+use crate::utility_engineering::UtilityEngineering;
 
 /// Receives a running study's progress messages.
 pub trait Progress {
@@ -40,7 +43,7 @@ pub trait Study: Sync {
 
 /// Every study, in the order `choicelab studies` lists them.
 pub fn studies() -> Vec<&'static dyn Study> {
-    vec![&Tour, &MdpExamples, &Swissmetro]
+    vec![&Tour, &MdpExamples, &UtilityEngineering, &Swissmetro]
 }
 
 /// The study called `name`, or an error listing the valid names.

@@ -1,12 +1,15 @@
 //! `tour`: the README's main job, every study's quick configuration in one report.
 
-use choicelab_core::Result;
+use choicelab_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::config::ConfigSources;
 use crate::config::{to_toml, StudyConfig};
+use crate::mdp_examples::MdpExamples;
 use crate::registry::{Progress, RunOptions, Study};
 use crate::report::Report;
-use crate::{config::ConfigSources, mdp_examples::MdpExamples};
+use crate::swissmetro::Swissmetro;
+use crate::utility_engineering::UtilityEngineering;
 
 /// The tour: runs each study's quick configuration.
 pub struct Tour;
@@ -17,11 +20,19 @@ pub struct Tour;
 pub struct Config {
     /// Run `mdp-examples --quick`.
     pub mdp_examples: bool,
+    /// Run `utility-engineering --quick`.
+    pub utility_engineering: bool,
+    /// Run `swissmetro --quick` (needs the data folder).
+    pub swissmetro: bool,
 }
 
 impl StudyConfig for Config {
     fn paper() -> Self {
-        Config { mdp_examples: true }
+        Config {
+            mdp_examples: true,
+            utility_engineering: true,
+            swissmetro: true,
+        }
     }
     fn quick() -> Self {
         Self::paper()
@@ -54,7 +65,11 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 1] = [(config.mdp_examples, &MdpExamples)];
+        let parts: [(bool, &dyn Study); 3] = [
+            (config.mdp_examples, &MdpExamples),
+            (config.utility_engineering, &UtilityEngineering),
+            (config.swissmetro, &Swissmetro),
+        ];
         for (enabled, study) in parts {
             if !enabled {
                 continue;
@@ -67,8 +82,16 @@ impl Study for Tour {
                 },
                 data: options.data.clone(),
             };
-            let part = study.run(&part_options, progress)?;
-            report.absorb(study.name(), part);
+            match study.run(&part_options, progress) {
+                Ok(part) => report.absorb(study.name(), part),
+                Err(Error::MissingData(why)) => {
+                    report.text(format!("{}.status", study.name()), "skipped: no data");
+                    report
+                        .notes
+                        .push(format!("{}: skipped: {why}", study.name()));
+                }
+                Err(other) => return Err(other),
+            }
         }
         Ok(report)
     }
