@@ -71,6 +71,10 @@ struct Estimates {
     iterations: usize,
     /// Model-specific fields added to the JSON.
     extra: Vec<(&'static str, Value)>,
+    /// Robust standard errors, printed beside the classical ones when the model has them.
+    robust: Option<Vec<f64>>,
+    /// Further fit statistics printed under the log-likelihood.
+    statistics: Vec<(&'static str, String)>,
 }
 
 /// Runs `choicelab fit`.
@@ -127,6 +131,8 @@ pub fn fit(args: FitArgs) -> anyhow::Result<()> {
                     ("sigma", Value::Array(sigma)),
                     ("cross_entropy", json!(fitted.loss)),
                 ],
+                robust: None,
+                statistics: vec![("cross-entropy", format!("{:.8}", fitted.loss))],
             };
             (estimates, loaded)
         }
@@ -178,6 +184,11 @@ fn luce_estimates(fitted: FittedUtilities, alpha: f64) -> Estimates {
             ("alpha", json!(alpha)),
             ("tie_parameter", json!(fitted.tie_parameter)),
         ],
+        robust: None,
+        statistics: fitted
+            .tie_parameter
+            .map(|t| vec![("tie parameter", format!("{t:.6}"))])
+            .unwrap_or_default(),
     }
 }
 
@@ -208,6 +219,24 @@ fn logit_estimates(fitted: FittedLogit) -> Estimates {
             ("bic", json!(fitted.bic())),
             ("condition_number", json!(fitted.condition_number)),
         ],
+        statistics: vec![
+            ("null log-likelihood", format!("{:.6}", fitted.null_loglik)),
+            ("rho-squared", format!("{:.4}", fitted.rho_squared())),
+            (
+                "AIC / BIC",
+                format!("{:.2} / {:.2}", fitted.aic(), fitted.bic()),
+            ),
+            (
+                "fixed",
+                fitted
+                    .fixed
+                    .iter()
+                    .map(|(n, v)| format!("{n} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ],
+        robust: Some(fitted.robust_std_errors),
     }
 }
 
@@ -219,6 +248,11 @@ fn print_table(estimates: &Estimates) -> anyhow::Result<()> {
         estimates.parameters.len()
     );
     out!("log-likelihood: {:.6}", estimates.loglik);
+    for (label, value) in &estimates.statistics {
+        if !value.is_empty() {
+            out!("{label}: {value}");
+        }
+    }
     out!("iterations: {}", estimates.iterations);
     let width = estimates
         .parameters
@@ -227,15 +261,36 @@ fn print_table(estimates: &Estimates) -> anyhow::Result<()> {
         .max()
         .unwrap_or(4)
         .max(4);
-    out!(
-        "{:width$}  {:>12}  {:>12}",
-        "name",
-        "estimate",
-        "std. error"
-    );
-    for (name, estimate, se) in &estimates.parameters {
-        let se = se.map_or("—".to_string(), |s| format!("{s:.6}"));
-        out!("{name:width$}  {estimate:>12.6}  {se:>12}");
+    match &estimates.robust {
+        None => out!(
+            "{:width$}  {:>12}  {:>12}",
+            "name",
+            "estimate",
+            "std. error"
+        ),
+        Some(_) => out!(
+            "{:width$}  {:>12}  {:>12}  {:>9}  {:>12}  {:>9}",
+            "name",
+            "estimate",
+            "std. error",
+            "t",
+            "robust s.e.",
+            "robust t"
+        ),
+    }
+    for (k, (name, estimate, se)) in estimates.parameters.iter().enumerate() {
+        let se_text = se.map_or("—".to_string(), |s| format!("{s:.6}"));
+        match (&estimates.robust, se) {
+            (Some(robust), Some(se)) => {
+                let r = robust[k];
+                out!(
+                    "{name:width$}  {estimate:>12.6}  {se_text:>12}  {:>9.3}  {r:>12.6}  {:>9.3}",
+                    estimate / se,
+                    estimate / r
+                );
+            }
+            _ => out!("{name:width$}  {estimate:>12.6}  {se_text:>12}"),
+        }
     }
     Ok(())
 }
