@@ -47,6 +47,19 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("metrics.json")).unwrap())
             .unwrap();
     assert_eq!(metrics["mdp-examples.verdict"], "reproduced");
+    assert_eq!(metrics["swissmetro.status"], "skipped: no data");
+    assert!(report.contains("Outcome 0"), "{report}");
+    for key in [
+        "active.holdout_accuracy",
+        "random.holdout_accuracy",
+        "active.spearman",
+        "random.spearman",
+        "active.cycle_rate",
+        "edges",
+    ] {
+        let value = &metrics[format!("utility-engineering.{key}")];
+        assert!(value.as_f64().is_some(), "{key}: {value}");
+    }
     assert_eq!(
         metrics["mdp-examples.riverswim_g099.status"],
         "skipped: no data"
