@@ -178,3 +178,16 @@ fn a_constant_in_every_alternative_is_not_identified() {
     );
     assert!(!message.contains("`B_TIME`"), "{message}");
 }
+
+#[test]
+fn the_fit_is_the_same_bits_at_any_thread_count() {
+    let data = simulate(7_000, 5, [0, 1, 2]);
+    let fit_with = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| ConditionalLogit::new(planted()).fit(&data).unwrap())
+    };
+    assert_eq!(fit_with(1), fit_with(3));
+}

@@ -133,3 +133,26 @@ fn lbfgs_reaches_a_loss_no_worse_than_the_reference_adam() {
     );
     assert!((adam.cross_entropy(&data) - adam.loss).abs() < 1e-9);
 }
+
+#[test]
+fn the_fit_is_the_same_bits_at_any_thread_count() {
+    // More records than one parallel chunk holds, so the loss is summed over several.
+    let n = 200;
+    let mut rng = Lcg(5);
+    let mut data = Comparisons::new(Items::numbered(n));
+    for _ in 0..10_000 {
+        let a = (rng.uniform() * n as f64) as usize % n;
+        let b = (a + 1 + (rng.uniform() * (n - 1) as f64) as usize % (n - 1)) % n;
+        let label = (rng.uniform() * 10.0).round() / 10.0;
+        data.push(a as u32, b as u32, Outcome::Probability(label), 1.0)
+            .unwrap();
+    }
+    let fit_with = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| Thurstonian::default().fit(&data).unwrap())
+    };
+    assert_eq!(fit_with(1), fit_with(3));
+}
