@@ -1,0 +1,14 @@
+//! Dynamic discrete choice: an agent who, in each state, keeps or replaces, with logit shocks
+//! and foresight β (Rust 1987).
+
+pub mod bus_data;
+pub mod fixed_point;
+pub mod model;
+pub mod nfxp;
+pub mod panel;
+
+pub use bus_data::{read_bus_group, BusGroup};
+pub use fixed_point::FixedPointSettings;
+pub use model::{CostShape, ZurcherModel};
+pub use nfxp::{FittedDdc, Nfxp};
+pub use panel::{Observation, Panel};

@@ -1,0 +1,347 @@
+//! Nested fixed point maximum likelihood (Rust 1987): the mileage increments from their
+//! counts, then (RC, θ₁) by BHHH with the analytic gradient through the fixed point.
+
+use choicelab_core::{Error, Result};
+use faer::linalg::solvers::{DenseSolveCore, Solve};
+use faer::{Mat, Side};
+
+use crate::ddc::fixed_point::{Bellman, FixedPointSettings, Solved};
+use crate::ddc::model::{CostShape, ZurcherModel};
+use crate::ddc::panel::Panel;
+
+/// NFXP's settings.
+#[derive(Debug, Clone)]
+pub struct Nfxp {
+    /// Discount factor β ∈ [0, 1).
+    pub beta: f64,
+    /// Maintenance-cost shape.
+    pub cost: CostShape,
+    /// Cost scale (0.001 in Rust's linear model).
+    pub scale: f64,
+    /// Starting (RC, θ₁₁, …).
+    pub start: Vec<f64>,
+    /// Stop when gᵀH⁻¹g (the BHHH Newton decrement) is below this.
+    pub tolerance: f64,
+    /// BHHH iterations at most.
+    pub max_iterations: usize,
+    /// The inner fixed point's settings.
+    pub fixed_point: FixedPointSettings,
+}
+
+impl Default for Nfxp {
+    fn default() -> Self {
+        Self {
+            beta: 0.9999,
+            cost: CostShape::Linear,
+            scale: 1e-3,
+            start: vec![4.0, 1.0],
+            tolerance: 1e-12,
+            max_iterations: 200,
+            fixed_point: FixedPointSettings::default(),
+        }
+    }
+}
+
+/// An NFXP fit.
+#[derive(Debug, Clone)]
+pub struct FittedDdc {
+    /// Mileage increment probabilities θ₃ = (θ₃₀, θ₃₁, …).
+    pub increments: Vec<f64>,
+    /// Their standard errors, √(p(1 − p)/N).
+    pub increments_se: Vec<f64>,
+    /// Names of the cost parameters: `rc`, `theta11`, `theta12`, ….
+    pub names: Vec<String>,
+    /// (RC, θ₁₁, …).
+    pub estimates: Vec<f64>,
+    /// Standard errors from the inverse BHHH matrix of the choice likelihood.
+    pub std_errors: Vec<f64>,
+    /// Log-likelihood of the choices.
+    pub loglik_choice: f64,
+    /// Log-likelihood of the mileage transitions.
+    pub loglik_transition: f64,
+    /// Their sum.
+    pub loglik: f64,
+    /// Observations (bus-months with a known usage).
+    pub n_obs: usize,
+    /// BHHH iterations.
+    pub iterations: usize,
+    /// EV at the estimate.
+    pub ev: Vec<f64>,
+    /// P(replace | x) at the estimate.
+    pub replace_probability: Vec<f64>,
+    /// The model at the estimate.
+    pub model: ZurcherModel,
+}
+
+/// The choice likelihood, its per-cell scores and the solved fixed point at (RC, θ).
+struct Evaluation {
+    loglik: f64,
+    gradient: Vec<f64>,
+    bhhh: Vec<f64>,
+    solved: Solved,
+}
+
+impl Nfxp {
+    /// Fits the increments, then the cost parameters, on `panel`.
+    pub fn fit(&self, panel: &Panel) -> Result<FittedDdc> {
+        let n_obs = panel.transitions().count();
+        if n_obs == 0 {
+            return Err(Error::parameter(
+                "panel",
+                "no bus-months with a known mileage increase: the group is empty",
+            ));
+        }
+        let counts = panel.usage_counts();
+        let total: u64 = counts.iter().sum();
+        let increments: Vec<f64> = counts.iter().map(|&c| c as f64 / total as f64).collect();
+        let loglik_transition: f64 = counts
+            .iter()
+            .zip(&increments)
+            .filter(|(c, _)| **c > 0)
+            .map(|(&c, p)| c as f64 * p.ln())
+            .sum();
+        let model = ZurcherModel {
+            n_states: panel.n_states,
+            beta: self.beta,
+            increments,
+            cost: self.cost,
+            scale: self.scale,
+        };
+        model.check()?;
+        let k = 1 + self.cost.n_coefficients();
+        if self.start.len() != k {
+            return Err(Error::parameter(
+                "start",
+                format!(
+                    "{k} starting values needed (RC and {} cost coefficients), got {}",
+                    k - 1,
+                    self.start.len()
+                ),
+            ));
+        }
+        // Choices by state: (keeps, replacements).
+        let mut cells = vec![(0u64, 0u64); panel.n_states];
+        for o in panel.transitions() {
+            let cell = &mut cells[o.state as usize];
+            if o.replace {
+                cell.1 += 1;
+            } else {
+                cell.0 += 1;
+            }
+        }
+        let transitions = model.transition_matrix();
+        let mut theta = self.start.clone();
+        let mut ev = vec![0.0; model.n_states];
+        let mut current = evaluate(&model, &transitions, &cells, &theta, &ev, self.fixed_point)?;
+        for iteration in 1..=self.max_iterations {
+            ev.clone_from(&current.solved.ev);
+            let h = Mat::from_fn(k, k, |i, j| current.bhhh[i * k + j]);
+            let llt = h.llt(Side::Lower).map_err(|_| Error::Numerical {
+                context: "NFXP (BHHH)".into(),
+                message:
+                    "the outer-product matrix is singular: the cost parameters are not identified"
+                        .into(),
+            })?;
+            let g = Mat::from_fn(k, 1, |i, _| current.gradient[i]);
+            let direction = llt.solve(&g);
+            let decrement: f64 = (0..k)
+                .map(|i| direction[(i, 0)] * current.gradient[i])
+                .sum();
+            if decrement < self.tolerance {
+                return Ok(self.finish(
+                    model,
+                    theta,
+                    current,
+                    loglik_transition,
+                    n_obs,
+                    iteration - 1,
+                    increments_se_of(&counts),
+                ));
+            }
+            let mut step = 1.0;
+            loop {
+                let candidate: Vec<f64> = (0..k)
+                    .map(|i| theta[i] + step * direction[(i, 0)])
+                    .collect();
+                match evaluate(
+                    &model,
+                    &transitions,
+                    &cells,
+                    &candidate,
+                    &ev,
+                    self.fixed_point,
+                ) {
+                    Ok(next) if next.loglik >= current.loglik - 1e-10 * current.loglik.abs() => {
+                        theta = candidate;
+                        current = next;
+                        break;
+                    }
+                    _ if step > 1e-8 => step /= 2.0,
+                    Ok(_) | Err(_) => {
+                        return Err(Error::Numerical {
+                            context: "NFXP (BHHH)".into(),
+                            message: format!(
+                                "no ascent along the BHHH direction at iteration {iteration}"
+                            ),
+                        })
+                    }
+                }
+            }
+        }
+        Err(Error::NotConverged {
+            method: "NFXP (BHHH)".into(),
+            iterations: self.max_iterations,
+            residual: current
+                .gradient
+                .iter()
+                .fold(0.0, |m, g| f64::max(m, g.abs())),
+            tolerance: self.tolerance,
+            reason: "iteration limit".into(),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        model: ZurcherModel,
+        theta: Vec<f64>,
+        at: Evaluation,
+        loglik_transition: f64,
+        n_obs: usize,
+        iterations: usize,
+        increments_se: Vec<f64>,
+    ) -> FittedDdc {
+        let k = theta.len();
+        let h = Mat::from_fn(k, k, |i, j| at.bhhh[i * k + j]);
+        let std_errors = match h.llt(Side::Lower) {
+            Ok(llt) => {
+                let inverse = llt.inverse();
+                (0..k).map(|i| inverse[(i, i)].sqrt()).collect()
+            }
+            Err(_) => vec![f64::NAN; k],
+        };
+        let mut names = vec!["rc".to_string()];
+        names.extend((1..k).map(|j| format!("theta1{j}")));
+        FittedDdc {
+            increments: model.increments.clone(),
+            increments_se,
+            names,
+            estimates: theta,
+            std_errors,
+            loglik_choice: at.loglik,
+            loglik_transition,
+            loglik: at.loglik + loglik_transition,
+            n_obs,
+            iterations,
+            ev: at.solved.ev.clone(),
+            replace_probability: at.solved.replace_probability.clone(),
+            model,
+        }
+    }
+}
+
+fn increments_se_of(counts: &[u64]) -> Vec<f64> {
+    let total: u64 = counts.iter().sum();
+    counts
+        .iter()
+        .map(|&c| {
+            let p = c as f64 / total as f64;
+            (p * (1.0 - p) / total as f64).sqrt()
+        })
+        .collect()
+}
+
+/// The choice log-likelihood at (RC, θ), its gradient and BHHH matrix, by the implicit
+/// function theorem: ∂EV/∂θ = (I − T′)⁻¹ ∂T/∂θ.
+fn evaluate(
+    model: &ZurcherModel,
+    transitions: &[f64],
+    cells: &[(u64, u64)],
+    theta: &[f64],
+    ev_start: &[f64],
+    settings: FixedPointSettings,
+) -> Result<Evaluation> {
+    let n = model.n_states;
+    let k = theta.len();
+    let costs: Vec<f64> = (0..n).map(|x| model.cost(x, &theta[1..])).collect();
+    let bellman = Bellman {
+        model,
+        transitions,
+        rc: theta[0],
+        costs,
+    };
+    let solved = bellman.solve(ev_start, settings)?;
+    let beta = model.beta;
+    let replace = &solved.replace_probability;
+    // ∂v_keep(x)/∂θ and ∂v_replace/∂θ holding EV fixed.
+    let cost_gradients: Vec<Vec<f64>> = (0..n).map(|x| model.cost_gradient(x)).collect();
+    let keep_partial = |x: usize, j: usize| {
+        if j == 0 {
+            0.0
+        } else {
+            -cost_gradients[x][j - 1]
+        }
+    };
+    let replace_partial = |j: usize| {
+        if j == 0 {
+            -1.0
+        } else {
+            -cost_gradients[0][j - 1]
+        }
+    };
+    let mut d_ev = Vec::with_capacity(k);
+    for j in 0..k {
+        let rhs: Vec<f64> = (0..n)
+            .map(|x| {
+                (0..n)
+                    .map(|y| {
+                        transitions[x * n + y]
+                            * ((1.0 - replace[y]) * keep_partial(y, j)
+                                + replace[y] * replace_partial(j))
+                    })
+                    .sum()
+            })
+            .collect();
+        d_ev.push(solved.implicit(&rhs));
+    }
+    let mut loglik = 0.0;
+    let mut gradient = vec![0.0; k];
+    let mut bhhh = vec![0.0; k * k];
+    for (x, &(keeps, replacements)) in cells.iter().enumerate() {
+        if keeps + replacements == 0 {
+            continue;
+        }
+        let p_replace = replace[x];
+        // ∂(v_keep − v_replace)(x)/∂θ_j.
+        let d_gap: Vec<f64> = (0..k)
+            .map(|j| keep_partial(x, j) - replace_partial(j) + beta * (d_ev[j][x] - d_ev[j][0]))
+            .collect();
+        for (count, kept) in [(keeps, true), (replacements, false)] {
+            if count == 0 {
+                continue;
+            }
+            let probability = if kept { 1.0 - p_replace } else { p_replace };
+            loglik += count as f64 * probability.ln();
+            let weight = if kept { p_replace } else { p_replace - 1.0 };
+            let score: Vec<f64> = d_gap.iter().map(|d| weight * d).collect();
+            for a in 0..k {
+                gradient[a] += count as f64 * score[a];
+                for b in 0..k {
+                    bhhh[a * k + b] += count as f64 * score[a] * score[b];
+                }
+            }
+        }
+    }
+    if !loglik.is_finite() {
+        return Err(Error::Numerical {
+            context: "NFXP".into(),
+            message: format!("the choice log-likelihood is {loglik} at {theta:?}"),
+        });
+    }
+    Ok(Evaluation {
+        loglik,
+        gradient,
+        bhhh,
+        solved,
+    })
+}

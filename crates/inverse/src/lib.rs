@@ -1,0 +1,7 @@
+//! choicelab-inverse: from sequential choices to what the chooser values.
+//!
+//! [`ddc`] holds dynamic discrete choice: Rust's (1987) bus-engine data and model, the
+//! expected-value fixed point solved by contraction and Newton–Kantorovich steps, and
+//! estimation by nested fixed point (NFXP).
+
+pub mod ddc;
