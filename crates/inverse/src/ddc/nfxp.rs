@@ -20,7 +20,8 @@ pub struct Nfxp {
     pub scale: f64,
     /// Starting (RC, θ₁₁, …).
     pub start: Vec<f64>,
-    /// Stop when gᵀH⁻¹g (the BHHH Newton decrement) is below this.
+    /// Stop when gᵀH⁻¹g, the BHHH Newton decrement (about twice the log-likelihood still to
+    /// gain), is below this.
     pub tolerance: f64,
     /// BHHH iterations at most.
     pub max_iterations: usize,
@@ -35,8 +36,8 @@ impl Default for Nfxp {
             cost: CostShape::Linear,
             scale: 1e-3,
             start: vec![4.0, 1.0],
-            tolerance: 1e-12,
-            max_iterations: 200,
+            tolerance: 1e-9,
+            max_iterations: 500,
             fixed_point: FixedPointSettings::default(),
         }
     }
