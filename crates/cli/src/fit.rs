@@ -9,6 +9,7 @@ use choicelab_choice::{
     Thurstonian, Ties,
 };
 use choicelab_core::{ChoiceSets, Comparisons, SetChoices};
+use choicelab_inverse::ddc::{CostShape, FittedDdc, Nfxp, Panel};
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
@@ -27,6 +28,9 @@ enum Model {
     /// Conditional logit on a long CSV of choice sets (`obs,alt,chosen[,available],
     /// attribute…`) with the utilities of `--spec`.
     Logit,
+    /// Rust's dynamic discrete choice (keep or replace) by NFXP on a panel CSV
+    /// (`bus,period,state,replace`).
+    Ddc,
 }
 
 /// A model for ties in Bradley–Terry data.
@@ -53,6 +57,18 @@ pub struct FitArgs {
     /// The utility specification of a logit (TOML, or JSON if it ends in .json).
     #[arg(long, value_name = "FILE")]
     spec: Option<PathBuf>,
+    /// Mileage states of a ddc model (every state in the panel is below it).
+    #[arg(long, default_value_t = 90)]
+    states: usize,
+    /// Discount factor β ∈ [0, 1) of a ddc model.
+    #[arg(long, default_value_t = 0.9999)]
+    beta: f64,
+    /// Maintenance-cost shape of a ddc model: linear, quadratic, cubic, sqrt or hyperbolic.
+    #[arg(long, default_value = "linear")]
+    cost: String,
+    /// Cost scale of a ddc model (Rust's 0.001).
+    #[arg(long, default_value_t = 1e-3)]
+    cost_scale: f64,
     /// Model ties in bt data: rao-kupper or davidson (default: ties are an error).
     #[arg(long, value_enum)]
     ties: Option<TieModel>,
@@ -135,6 +151,23 @@ pub fn fit(args: FitArgs) -> anyhow::Result<()> {
                 statistics: vec![("cross-entropy", format!("{:.8}", fitted.loss))],
             };
             (estimates, loaded)
+        }
+        Model::Ddc => {
+            let text = std::fs::read_to_string(&args.data)
+                .with_context(|| format!("reading {}", args.data.display()))?;
+            let panel = Panel::from_csv_str(&text, &args.data.display().to_string(), args.states)?;
+            let loaded = start.elapsed().as_secs_f64();
+            let cost = CostShape::parse(&args.cost)?;
+            let mut start_values = vec![4.0];
+            start_values.extend(std::iter::repeat_n(1.0, cost.n_coefficients()));
+            let nfxp = Nfxp {
+                beta: args.beta,
+                cost,
+                scale: args.cost_scale,
+                start: start_values,
+                ..Nfxp::default()
+            };
+            (ddc_estimates(nfxp.fit(&panel)?, args.beta), loaded)
         }
         Model::Logit => {
             let spec_path = args
@@ -237,6 +270,50 @@ fn logit_estimates(fitted: FittedLogit) -> Estimates {
             ),
         ],
         robust: Some(fitted.robust_std_errors),
+    }
+}
+
+fn ddc_estimates(fitted: FittedDdc, beta: f64) -> Estimates {
+    let mut parameters: Vec<(String, f64, Option<f64>)> = (0..fitted.names.len())
+        .map(|k| {
+            (
+                fitted.names[k].clone(),
+                fitted.estimates[k],
+                Some(fitted.std_errors[k]),
+            )
+        })
+        .collect();
+    for (j, (p, se)) in fitted
+        .increments
+        .iter()
+        .zip(&fitted.increments_se)
+        .enumerate()
+    {
+        parameters.push((format!("theta3_{j}"), *p, Some(*se)));
+    }
+    Estimates {
+        model: "ddc-nfxp",
+        parameters,
+        loglik: fitted.loglik,
+        n_obs: fitted.n_obs,
+        iterations: fitted.iterations,
+        extra: vec![
+            ("beta", json!(beta)),
+            ("loglik_choice", json!(fitted.loglik_choice)),
+            ("loglik_transition", json!(fitted.loglik_transition)),
+            ("replace_probability", json!(fitted.replace_probability)),
+        ],
+        robust: None,
+        statistics: vec![
+            (
+                "choice log-likelihood",
+                format!("{:.6}", fitted.loglik_choice),
+            ),
+            (
+                "transition log-likelihood",
+                format!("{:.6}", fitted.loglik_transition),
+            ),
+        ],
     }
 }
 

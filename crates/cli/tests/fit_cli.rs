@@ -254,3 +254,52 @@ fn logit_errors_name_the_spec_and_the_data() {
         "{stderr}"
     );
 }
+
+#[test]
+fn ddc_fits_a_panel_and_names_rust_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two buses that wear and are replaced at high mileage.
+    let mut text = String::from("bus,period,state,replace\n");
+    for bus in ["a", "b", "c"] {
+        let mut state = 0;
+        for period in 0..60 {
+            let replace = state >= 8 + (period % 3);
+            text.push_str(&format!("{bus},{period},{state},{}\n", u8::from(replace)));
+            let step = (period + bus.len()) % 3 % 2 + usize::from(period % 7 == 0);
+            state = if replace { step } else { state + step };
+        }
+    }
+    let data = write(dir.path(), "panel.csv", &text);
+    let json = dir.path().join("fit.json");
+    let out = fit(&[
+        "ddc",
+        &data,
+        "--states",
+        "30",
+        "--beta",
+        "0.95",
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(value["model"], "ddc-nfxp");
+    let names: Vec<&str> = value["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(&names[..3], ["rc", "theta11", "theta3_0"]);
+    let bad = fit(&["ddc", &data, "--states", "30", "--cost", "cubic2"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown cost shape"));
+    let beta = fit(&["ddc", &data, "--states", "30", "--beta", "1"]);
+    assert!(String::from_utf8_lossy(&beta.stderr).contains("β must lie in [0, 1)"));
+    let range = fit(&["ddc", &data, "--states", "5"]);
+    assert!(String::from_utf8_lossy(&range.stderr).contains("out of range"));
+}

@@ -60,10 +60,19 @@ impl DataDir {
         self.origin
     }
 
-    /// The path of `relative` inside the folder, or an error saying how to get it.
+    /// The path of the file `relative` inside the folder, or an error saying how to get it.
     pub fn file(&self, relative: &str) -> Result<PathBuf> {
+        self.existing(relative, Path::is_file)
+    }
+
+    /// The path of the subfolder `relative`, or an error saying how to get it.
+    pub fn folder(&self, relative: &str) -> Result<PathBuf> {
+        self.existing(relative, Path::is_dir)
+    }
+
+    fn existing(&self, relative: &str, exists: impl Fn(&Path) -> bool) -> Result<PathBuf> {
         let path = self.root.join(relative);
-        if path.is_file() {
+        if exists(&path) {
             Ok(path)
         } else {
             Err(Error::MissingData(format!(

@@ -46,3 +46,47 @@ fn implied_demand_at_rc_4_matches_the_replication() {
     let per_year = 12.0 * 37.0 * per_month;
     assert!((per_year - 15.976).abs() < 1e-3, "{per_year}");
 }
+
+#[test]
+fn bad_settings_are_clear_errors() {
+    use choicelab_inverse::ddc::{CostShape, Panel};
+    let panel = Panel::from_csv_str(
+        "bus,period,state,replace\na,0,0,0\na,1,1,0\na,2,2,1\na,3,0,0\nb,0,0,0\nb,1,1,0\n",
+        "p.csv",
+        10,
+    )
+    .unwrap();
+    let beta_one = Nfxp {
+        beta: 1.0,
+        ..Nfxp::default()
+    }
+    .fit(&panel)
+    .unwrap_err()
+    .to_string();
+    assert!(beta_one.contains("β must lie in [0, 1)"), "{beta_one}");
+    let shape = CostShape::parse("cubic2").unwrap_err().to_string();
+    assert!(shape.contains("unknown cost shape `cubic2`"), "{shape}");
+    let empty =
+        Panel::from_csv_str("bus,period,state,replace\na,0,0,0\nb,0,3,0\n", "p.csv", 10).unwrap();
+    let message = Nfxp::default().fit(&empty).unwrap_err().to_string();
+    assert!(message.contains("empty"), "{message}");
+}
+
+#[test]
+fn no_overflow_or_nan_at_beta_9999_far_from_the_optimum() {
+    use choicelab_inverse::ddc::{replacement_demand, CostShape, ZurcherModel};
+    let model = ZurcherModel {
+        n_states: 175,
+        beta: 0.9999,
+        increments: vec![0.1, 0.5, 0.3, 0.1],
+        cost: CostShape::Linear,
+        scale: 1e-3,
+    };
+    for (rc, theta) in [(0.01, 0.01), (50.0, 0.01), (0.01, 200.0), (50.0, 200.0)] {
+        let demand = replacement_demand(&model, rc, &[theta]).unwrap();
+        assert!(
+            demand.is_finite() && (0.0..=1.0).contains(&demand),
+            "{rc} {theta}: {demand}"
+        );
+    }
+}

@@ -11,6 +11,7 @@
 //! report.write(std::path::Path::new("runs/mdp-examples")).unwrap();
 //! ```
 
+pub mod bus_engine;
 pub mod config;
 pub mod mdp_examples;
 pub mod plot;

@@ -2,6 +2,7 @@
 
 use choicelab_core::{DataDir, Error, Result};
 
+use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
 use crate::mdp_examples::MdpExamples;
 use crate::report::Report;
@@ -43,7 +44,13 @@ pub trait Study: Sync {
 
 /// Every study, in the order `choicelab studies` lists them.
 pub fn studies() -> Vec<&'static dyn Study> {
-    vec![&Tour, &MdpExamples, &UtilityEngineering, &Swissmetro]
+    vec![
+        &Tour,
+        &MdpExamples,
+        &UtilityEngineering,
+        &Swissmetro,
+        &BusEngine,
+    ]
 }
 
 /// The study called `name`, or an error listing the valid names.

@@ -3,6 +3,7 @@
 use choicelab_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
 use crate::config::{to_toml, StudyConfig};
 use crate::mdp_examples::MdpExamples;
@@ -24,6 +25,8 @@ pub struct Config {
     pub utility_engineering: bool,
     /// Run `swissmetro --quick` (needs the data folder).
     pub swissmetro: bool,
+    /// Run `bus-engine --quick` (needs the data folder).
+    pub bus_engine: bool,
 }
 
 impl StudyConfig for Config {
@@ -32,6 +35,7 @@ impl StudyConfig for Config {
             mdp_examples: true,
             utility_engineering: true,
             swissmetro: true,
+            bus_engine: true,
         }
     }
     fn quick() -> Self {
@@ -65,10 +69,11 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 3] = [
+        let parts: [(bool, &dyn Study); 4] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
+            (config.bus_engine, &BusEngine),
         ];
         for (enabled, study) in parts {
             if !enabled {

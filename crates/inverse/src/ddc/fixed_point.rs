@@ -14,7 +14,8 @@ pub struct FixedPointSettings {
     pub max_contractions: usize,
     /// Switch once a contraction step changes EV by less than this (sup norm).
     pub switch_tolerance: f64,
-    /// Stop when ‖EV − T(EV)‖∞ is below this.
+    /// Stop when ‖EV − T(EV)‖∞ is below this times max(1, ‖EV‖∞): at β near 1, EV is of
+    /// order u/(1 − β) and rounding bounds the absolute residual.
     pub tolerance: f64,
     /// Newton–Kantorovich steps at most.
     pub max_newton: usize,
@@ -117,7 +118,8 @@ impl Bellman<'_> {
                 });
             }
             let jacobian = self.jacobian(&replace).partial_piv_lu();
-            if residual < settings.tolerance {
+            let size = ev.iter().fold(1.0, |m: f64, v| m.max(v.abs()));
+            if residual < settings.tolerance * size {
                 return Ok(Solved {
                     ev,
                     replace_probability: replace,
