@@ -2,15 +2,19 @@
 //! and foresight β (Rust 1987).
 
 pub mod bus_data;
+pub mod ccp;
 pub mod demand;
 pub mod fixed_point;
 pub mod model;
 pub mod nfxp;
 pub mod panel;
+pub mod simulate;
 
 pub use bus_data::{read_bus_group, BusGroup};
+pub use ccp::{Ccp, FittedCcp};
 pub use demand::replacement_demand;
 pub use fixed_point::FixedPointSettings;
 pub use model::{CostShape, ZurcherModel};
 pub use nfxp::{FittedDdc, Nfxp};
 pub use panel::{Observation, Panel};
+pub use simulate::simulate_fleet;
