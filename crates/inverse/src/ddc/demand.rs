@@ -16,7 +16,6 @@ pub fn replacement_demand(model: &ZurcherModel, rc: f64, cost: &[f64]) -> Result
     let transitions = model.transition_matrix();
     let bellman = Bellman {
         model,
-        transitions: &transitions,
         rc,
         costs: (0..n).map(|x| model.cost(x, cost)).collect(),
     };

@@ -113,10 +113,25 @@ impl ZurcherModel {
         p
     }
 
+    /// Σ_y P(x, y)·values(y) for the keep transitions from x, without forming P.
+    pub fn expect(&self, values: &[f64], x: usize) -> f64 {
+        let top = self.n_states - 1;
+        self.increments
+            .iter()
+            .enumerate()
+            .map(|(j, p)| p * values[(x + j).min(top)])
+            .sum()
+    }
+
     /// Maintenance cost c(x) for cost coefficients `theta`.
     pub fn cost(&self, x: usize, theta: &[f64]) -> f64 {
         let basis = self.cost.basis(x as f64, self.n_states);
         self.scale * theta.iter().zip(basis).map(|(t, b)| t * b).sum::<f64>()
+    }
+
+    /// ∂c(x)/∂θ_j for cost coefficient j (no allocation, for inner loops).
+    pub fn cost_partial(&self, x: usize, j: usize) -> f64 {
+        self.scale * self.cost.basis(x as f64, self.n_states)[j]
     }
 
     /// ∂c(x)/∂θ_k for each cost coefficient.

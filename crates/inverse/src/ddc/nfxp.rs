@@ -130,10 +130,9 @@ impl Nfxp {
                 cell.0 += 1;
             }
         }
-        let transitions = model.transition_matrix();
         let mut theta = self.start.clone();
         let mut ev = vec![0.0; model.n_states];
-        let mut current = evaluate(&model, &transitions, &cells, &theta, &ev, self.fixed_point)?;
+        let mut current = evaluate(&model, &cells, &theta, &ev, self.fixed_point)?;
         for iteration in 1..=self.max_iterations {
             ev.clone_from(&current.solved.ev);
             let h = Mat::from_fn(k, k, |i, j| current.bhhh[i * k + j]);
@@ -149,6 +148,7 @@ impl Nfxp {
                 .map(|i| direction[(i, 0)] * current.gradient[i])
                 .sum();
             if decrement < self.tolerance {
+                let (theta, current) = polish(&model, &cells, theta, current, self.fixed_point);
                 return Ok(self.finish(
                     model,
                     theta,
@@ -164,14 +164,7 @@ impl Nfxp {
                 let candidate: Vec<f64> = (0..k)
                     .map(|i| theta[i] + step * direction[(i, 0)])
                     .collect();
-                match evaluate(
-                    &model,
-                    &transitions,
-                    &cells,
-                    &candidate,
-                    &ev,
-                    self.fixed_point,
-                ) {
+                match evaluate(&model, &cells, &candidate, &ev, self.fixed_point) {
                     Ok(next) if next.loglik >= current.loglik - 1e-10 * current.loglik.abs() => {
                         theta = candidate;
                         current = next;
@@ -241,6 +234,60 @@ impl Nfxp {
     }
 }
 
+/// Newton steps with the Hessian from central differences of the analytic gradient: BHHH
+/// converges only linearly, so a few of these take its answer to working precision. Any
+/// step that fails to improve the likelihood ends the polish, keeping BHHH's answer.
+fn polish(
+    model: &ZurcherModel,
+    cells: &[(u64, u64)],
+    mut theta: Vec<f64>,
+    mut current: Evaluation,
+    settings: FixedPointSettings,
+) -> (Vec<f64>, Evaluation) {
+    let k = theta.len();
+    for _ in 0..10 {
+        let ev = current.solved.ev.clone();
+        let mut hessian = vec![0.0; k * k];
+        for j in 0..k {
+            let h = 1e-5 * theta[j].abs().max(1.0);
+            let mut shifted = [theta.clone(), theta.clone()];
+            shifted[0][j] += h;
+            shifted[1][j] -= h;
+            let (Ok(up), Ok(down)) = (
+                evaluate(model, cells, &shifted[0], &ev, settings),
+                evaluate(model, cells, &shifted[1], &ev, settings),
+            ) else {
+                return (theta, current);
+            };
+            for i in 0..k {
+                hessian[i * k + j] = (up.gradient[i] - down.gradient[i]) / (2.0 * h);
+            }
+        }
+        // −H, symmetrised, must be positive definite at a maximum.
+        let negative = Mat::from_fn(k, k, |i, j| {
+            -0.5 * (hessian[i * k + j] + hessian[j * k + i])
+        });
+        let Ok(llt) = negative.llt(Side::Lower) else {
+            return (theta, current);
+        };
+        let step = llt.solve(Mat::from_fn(k, 1, |i, _| current.gradient[i]));
+        let candidate: Vec<f64> = (0..k).map(|i| theta[i] + step[(i, 0)]).collect();
+        let Ok(next) = evaluate(model, cells, &candidate, &ev, settings) else {
+            return (theta, current);
+        };
+        if next.loglik < current.loglik - 1e-12 * current.loglik.abs() {
+            return (theta, current);
+        }
+        let size = (0..k).map(|i| step[(i, 0)].abs()).fold(0.0, f64::max);
+        theta = candidate;
+        current = next;
+        if size < 1e-10 {
+            break;
+        }
+    }
+    (theta, current)
+}
+
 fn increments_se_of(counts: &[u64]) -> Vec<f64> {
     let total: u64 = counts.iter().sum();
     counts
@@ -256,7 +303,6 @@ fn increments_se_of(counts: &[u64]) -> Vec<f64> {
 /// function theorem: ∂EV/∂θ = (I − T′)⁻¹ ∂T/∂θ.
 fn evaluate(
     model: &ZurcherModel,
-    transitions: &[f64],
     cells: &[(u64, u64)],
     theta: &[f64],
     ev_start: &[f64],
@@ -267,7 +313,6 @@ fn evaluate(
     let costs: Vec<f64> = (0..n).map(|x| model.cost(x, &theta[1..])).collect();
     let bellman = Bellman {
         model,
-        transitions,
         rc: theta[0],
         costs,
     };
@@ -275,34 +320,26 @@ fn evaluate(
     let beta = model.beta;
     let replace = &solved.replace_probability;
     // ∂v_keep(x)/∂θ and ∂v_replace/∂θ holding EV fixed.
-    let cost_gradients: Vec<Vec<f64>> = (0..n).map(|x| model.cost_gradient(x)).collect();
     let keep_partial = |x: usize, j: usize| {
         if j == 0 {
             0.0
         } else {
-            -cost_gradients[x][j - 1]
+            -model.cost_partial(x, j - 1)
         }
     };
     let replace_partial = |j: usize| {
         if j == 0 {
             -1.0
         } else {
-            -cost_gradients[0][j - 1]
+            -model.cost_partial(0, j - 1)
         }
     };
     let mut d_ev = Vec::with_capacity(k);
     for j in 0..k {
-        let rhs: Vec<f64> = (0..n)
-            .map(|x| {
-                (0..n)
-                    .map(|y| {
-                        transitions[x * n + y]
-                            * ((1.0 - replace[y]) * keep_partial(y, j)
-                                + replace[y] * replace_partial(j))
-                    })
-                    .sum()
-            })
+        let flow: Vec<f64> = (0..n)
+            .map(|y| (1.0 - replace[y]) * keep_partial(y, j) + replace[y] * replace_partial(j))
             .collect();
+        let rhs: Vec<f64> = (0..n).map(|x| model.expect(&flow, x)).collect();
         d_ev.push(solved.implicit(&rhs));
     }
     let mut loglik = 0.0;

@@ -31,10 +31,8 @@ pub fn simulate_fleet(
         ));
     }
     let n = model.n_states;
-    let transitions = model.transition_matrix();
     let bellman = Bellman {
         model,
-        transitions: &transitions,
         rc,
         costs: (0..n).map(|x| model.cost(x, cost)).collect(),
     };
