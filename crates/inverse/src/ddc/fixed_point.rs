@@ -122,10 +122,15 @@ impl Bellman<'_> {
         let v_replace = -self.rc - self.costs[0] + beta * ev[0];
         for x in 0..n {
             let v_keep = -self.costs[x] + beta * ev[x];
-            let top = v_keep.max(v_replace);
-            let (a, b) = ((v_keep - top).exp(), (v_replace - top).exp());
-            log_sum[x] = top + (a + b).ln();
-            replace[x] = b / (a + b);
+            // One exponential per state: e = exp(−|v_replace − v_keep|).
+            let gap = v_replace - v_keep;
+            let e = (-gap.abs()).exp();
+            log_sum[x] = v_keep.max(v_replace) + e.ln_1p();
+            replace[x] = if gap > 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
         }
         for (x, value) in out.iter_mut().enumerate() {
             *value = self.model.expect(log_sum, x);
@@ -153,7 +158,7 @@ impl Bellman<'_> {
             let change = sup(&ev, &next);
             std::mem::swap(&mut ev, &mut next);
             let linear_phase = change > 0.0 && change / last_change > 0.9 * self.model.beta;
-            if change < settings.switch_tolerance || (contractions >= 3 && linear_phase) {
+            if change < settings.switch_tolerance || (contractions >= 2 && linear_phase) {
                 break;
             }
             last_change = change;

@@ -9,6 +9,9 @@ use crate::ddc::fixed_point::{Bellman, FixedPointSettings, Solved};
 use crate::ddc::model::{CostShape, ZurcherModel};
 use crate::ddc::panel::Panel;
 
+/// BHHH hands over to Newton steps once its decrement is below this.
+const SWITCH_TO_NEWTON: f64 = 1e-4;
+
 /// NFXP's settings.
 #[derive(Debug, Clone)]
 pub struct Nfxp {
@@ -132,6 +135,7 @@ impl Nfxp {
         }
         let mut theta = self.start.clone();
         let mut ev = vec![0.0; model.n_states];
+        let mut polished = false;
         let mut current = evaluate(&model, &cells, &theta, &ev, self.fixed_point)?;
         for iteration in 1..=self.max_iterations {
             ev.clone_from(&current.solved.ev);
@@ -147,8 +151,26 @@ impl Nfxp {
             let decrement: f64 = (0..k)
                 .map(|i| direction[(i, 0)] * current.gradient[i])
                 .sum();
+            if decrement < SWITCH_TO_NEWTON && !polished {
+                polished = true;
+                let (polished_theta, polished_at, converged) =
+                    polish(&model, &cells, theta.clone(), current, self.fixed_point);
+                if converged {
+                    return Ok(self.finish(
+                        model,
+                        polished_theta,
+                        polished_at,
+                        loglik_transition,
+                        n_obs,
+                        iteration - 1,
+                        increments_se_of(&counts),
+                    ));
+                }
+                theta = polished_theta;
+                current = polished_at;
+                continue;
+            }
             if decrement < self.tolerance {
-                let (theta, current) = polish(&model, &cells, theta, current, self.fixed_point);
                 return Ok(self.finish(
                     model,
                     theta,
@@ -234,58 +256,55 @@ impl Nfxp {
     }
 }
 
-/// Newton steps with the Hessian from central differences of the analytic gradient: BHHH
-/// converges only linearly, so a few of these take its answer to working precision. Any
-/// step that fails to improve the likelihood ends the polish, keeping BHHH's answer.
+/// Newton steps with a Hessian from forward differences of the analytic gradient, kept
+/// fixed (a chord method): BHHH converges only linearly, and these take its answer to working
+/// precision in a few evaluations. Returns whether the Newton decrement fell below 1e-16;
+/// a step that fails to improve the likelihood ends the polish unconverged.
 fn polish(
     model: &ZurcherModel,
     cells: &[(u64, u64)],
     mut theta: Vec<f64>,
     mut current: Evaluation,
     settings: FixedPointSettings,
-) -> (Vec<f64>, Evaluation) {
+) -> (Vec<f64>, Evaluation, bool) {
     let k = theta.len();
-    for _ in 0..10 {
-        let ev = current.solved.ev.clone();
-        let mut hessian = vec![0.0; k * k];
-        for j in 0..k {
-            let h = 1e-5 * theta[j].abs().max(1.0);
-            let mut shifted = [theta.clone(), theta.clone()];
-            shifted[0][j] += h;
-            shifted[1][j] -= h;
-            let (Ok(up), Ok(down)) = (
-                evaluate(model, cells, &shifted[0], &ev, settings),
-                evaluate(model, cells, &shifted[1], &ev, settings),
-            ) else {
-                return (theta, current);
-            };
-            for i in 0..k {
-                hessian[i * k + j] = (up.gradient[i] - down.gradient[i]) / (2.0 * h);
-            }
-        }
-        // −H, symmetrised, must be positive definite at a maximum.
-        let negative = Mat::from_fn(k, k, |i, j| {
-            -0.5 * (hessian[i * k + j] + hessian[j * k + i])
-        });
-        let Ok(llt) = negative.llt(Side::Lower) else {
-            return (theta, current);
+    let ev = current.solved.ev.clone();
+    let mut hessian = vec![0.0; k * k];
+    for j in 0..k {
+        let h = 1e-6 * theta[j].abs().max(1.0);
+        let mut shifted = theta.clone();
+        shifted[j] += h;
+        let Ok(up) = evaluate(model, cells, &shifted, &ev, settings) else {
+            return (theta, current, false);
         };
-        let step = llt.solve(Mat::from_fn(k, 1, |i, _| current.gradient[i]));
-        let candidate: Vec<f64> = (0..k).map(|i| theta[i] + step[(i, 0)]).collect();
-        let Ok(next) = evaluate(model, cells, &candidate, &ev, settings) else {
-            return (theta, current);
-        };
-        if next.loglik < current.loglik - 1e-12 * current.loglik.abs() {
-            return (theta, current);
-        }
-        let size = (0..k).map(|i| step[(i, 0)].abs()).fold(0.0, f64::max);
-        theta = candidate;
-        current = next;
-        if size < 1e-10 {
-            break;
+        for i in 0..k {
+            hessian[i * k + j] = (up.gradient[i] - current.gradient[i]) / h;
         }
     }
-    (theta, current)
+    // −H, symmetrised, must be positive definite at a maximum.
+    let negative = Mat::from_fn(k, k, |i, j| {
+        -0.5 * (hessian[i * k + j] + hessian[j * k + i])
+    });
+    let Ok(llt) = negative.llt(Side::Lower) else {
+        return (theta, current, false);
+    };
+    for _ in 0..20 {
+        let step = llt.solve(Mat::from_fn(k, 1, |i, _| current.gradient[i]));
+        let decrement: f64 = (0..k).map(|i| step[(i, 0)] * current.gradient[i]).sum();
+        if decrement < 1e-16 {
+            return (theta, current, true);
+        }
+        let candidate: Vec<f64> = (0..k).map(|i| theta[i] + step[(i, 0)]).collect();
+        let Ok(next) = evaluate(model, cells, &candidate, &current.solved.ev, settings) else {
+            return (theta, current, false);
+        };
+        if next.loglik < current.loglik - 1e-12 * current.loglik.abs() {
+            return (theta, current, false);
+        }
+        theta = candidate;
+        current = next;
+    }
+    (theta, current, false)
 }
 
 fn increments_se_of(counts: &[u64]) -> Vec<f64> {
