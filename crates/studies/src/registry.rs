@@ -4,6 +4,7 @@ use choicelab_core::{DataDir, Error, Result};
 
 use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
+use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::mdp_examples::MdpExamples;
 use crate::report::Report;
 use crate::swissmetro::Swissmetro;
@@ -50,6 +51,7 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &UtilityEngineering,
         &Swissmetro,
         &BusEngine,
+        &DdcMonteCarlo,
     ]
 }
 

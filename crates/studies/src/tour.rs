@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
 use crate::config::{to_toml, StudyConfig};
+use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::mdp_examples::MdpExamples;
 use crate::registry::{Progress, RunOptions, Study};
 use crate::report::Report;
@@ -27,6 +28,8 @@ pub struct Config {
     pub swissmetro: bool,
     /// Run `bus-engine --quick` (needs the data folder).
     pub bus_engine: bool,
+    /// Run `ddc-monte-carlo --quick`.
+    pub ddc_monte_carlo: bool,
 }
 
 impl StudyConfig for Config {
@@ -36,6 +39,7 @@ impl StudyConfig for Config {
             utility_engineering: true,
             swissmetro: true,
             bus_engine: true,
+            ddc_monte_carlo: true,
         }
     }
     fn quick() -> Self {
@@ -69,11 +73,12 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 4] = [
+        let parts: [(bool, &dyn Study); 5] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
             (config.bus_engine, &BusEngine),
+            (config.ddc_monte_carlo, &DdcMonteCarlo),
         ];
         for (enabled, study) in parts {
             if !enabled {
