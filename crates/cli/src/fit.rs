@@ -9,7 +9,7 @@ use choicelab_choice::{
     Thurstonian, Ties,
 };
 use choicelab_core::{ChoiceSets, Comparisons, SetChoices};
-use choicelab_inverse::ddc::{CostShape, FittedDdc, Nfxp, Panel};
+use choicelab_inverse::ddc::{Ccp, CostShape, FittedCcp, FittedDdc, Nfxp, Panel};
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
@@ -31,6 +31,15 @@ enum Model {
     /// Rust's dynamic discrete choice (keep or replace) by NFXP on a panel CSV
     /// (`bus,period,state,replace`).
     Ddc,
+}
+
+/// An estimator of dynamic discrete choice.
+#[derive(Clone, Copy, ValueEnum)]
+enum DdcMethod {
+    /// Nested fixed point maximum likelihood (BHHH, then Newton).
+    Nfxp,
+    /// Hotz–Miller conditional choice probabilities, with `--npl` NPL iterations.
+    Ccp,
 }
 
 /// A model for ties in Bradley–Terry data.
@@ -66,6 +75,12 @@ pub struct FitArgs {
     /// Maintenance-cost shape of a ddc model: linear, quadratic, cubic, sqrt or hyperbolic.
     #[arg(long, default_value = "linear")]
     cost: String,
+    /// Estimator of a ddc model: nfxp (nested fixed point) or ccp (Hotz–Miller).
+    #[arg(long, value_enum, default_value = "nfxp")]
+    method: DdcMethod,
+    /// NPL iterations after two-step CCP (`--method ccp`).
+    #[arg(long, default_value_t = 0)]
+    npl: usize,
     /// Cost scale of a ddc model (Rust's 0.001).
     #[arg(long, default_value_t = 1e-3)]
     cost_scale: f64,
@@ -158,16 +173,30 @@ pub fn fit(args: FitArgs) -> anyhow::Result<()> {
             let panel = Panel::from_csv_str(&text, &args.data.display().to_string(), args.states)?;
             let loaded = start.elapsed().as_secs_f64();
             let cost = CostShape::parse(&args.cost)?;
-            let mut start_values = vec![4.0];
-            start_values.extend(std::iter::repeat_n(1.0, cost.n_coefficients()));
-            let nfxp = Nfxp {
-                beta: args.beta,
-                cost,
-                scale: args.cost_scale,
-                start: start_values,
-                ..Nfxp::default()
+            let estimates = match args.method {
+                DdcMethod::Nfxp => {
+                    let mut start_values = vec![4.0];
+                    start_values.extend(std::iter::repeat_n(1.0, cost.n_coefficients()));
+                    let nfxp = Nfxp {
+                        beta: args.beta,
+                        cost,
+                        scale: args.cost_scale,
+                        start: start_values,
+                        ..Nfxp::default()
+                    };
+                    nfxp_estimates(nfxp.fit(&panel)?, args.beta)
+                }
+                DdcMethod::Ccp => {
+                    let ccp = Ccp {
+                        beta: args.beta,
+                        cost,
+                        scale: args.cost_scale,
+                        npl_iterations: args.npl,
+                    };
+                    ccp_estimates(ccp.fit(&panel)?, args.beta)
+                }
             };
-            (ddc_estimates(nfxp.fit(&panel)?, args.beta), loaded)
+            (estimates, loaded)
         }
         Model::Logit => {
             let spec_path = args
@@ -273,7 +302,7 @@ fn logit_estimates(fitted: FittedLogit) -> Estimates {
     }
 }
 
-fn ddc_estimates(fitted: FittedDdc, beta: f64) -> Estimates {
+fn nfxp_estimates(fitted: FittedDdc, beta: f64) -> Estimates {
     let mut parameters: Vec<(String, f64, Option<f64>)> = (0..fitted.names.len())
         .map(|k| {
             (
@@ -283,14 +312,7 @@ fn ddc_estimates(fitted: FittedDdc, beta: f64) -> Estimates {
             )
         })
         .collect();
-    for (j, (p, se)) in fitted
-        .increments
-        .iter()
-        .zip(&fitted.increments_se)
-        .enumerate()
-    {
-        parameters.push((format!("theta3_{j}"), *p, Some(*se)));
-    }
+    push_increments(&mut parameters, &fitted.increments, &fitted.increments_se);
     Estimates {
         model: "ddc-nfxp",
         parameters,
@@ -312,6 +334,68 @@ fn ddc_estimates(fitted: FittedDdc, beta: f64) -> Estimates {
             (
                 "transition log-likelihood",
                 format!("{:.6}", fitted.loglik_transition),
+            ),
+        ],
+    }
+}
+
+/// Appends θ₃ as `theta3_0`, `theta3_1`, ….
+fn push_increments(
+    parameters: &mut Vec<(String, f64, Option<f64>)>,
+    probabilities: &[f64],
+    std_errors: &[f64],
+) {
+    for (j, (p, se)) in probabilities.iter().zip(std_errors).enumerate() {
+        parameters.push((format!("theta3_{j}"), *p, Some(*se)));
+    }
+}
+
+fn ccp_estimates(fitted: FittedCcp, beta: f64) -> Estimates {
+    let mut parameters: Vec<(String, f64, Option<f64>)> = fitted
+        .estimates
+        .iter()
+        .zip(&fitted.std_errors)
+        .enumerate()
+        .map(|(k, (e, se))| {
+            let name = if k == 0 {
+                "rc".to_string()
+            } else {
+                format!("theta1{k}")
+            };
+            (name, *e, Some(*se))
+        })
+        .collect();
+    let increments = &fitted.increments;
+    push_increments(
+        &mut parameters,
+        &increments.probabilities,
+        &increments.std_errors,
+    );
+    Estimates {
+        model: "ddc-ccp",
+        parameters,
+        loglik: fitted.loglik_choice + increments.loglik,
+        n_obs: fitted.n_obs,
+        iterations: fitted.iterations,
+        extra: vec![
+            ("beta", json!(beta)),
+            ("loglik_choice", json!(fitted.loglik_choice)),
+            ("loglik_transition", json!(increments.loglik)),
+            ("replace_probability", json!(fitted.replace_probability)),
+        ],
+        robust: None,
+        statistics: vec![
+            (
+                "pseudo choice log-likelihood",
+                format!("{:.6}", fitted.loglik_choice),
+            ),
+            (
+                "transition log-likelihood",
+                format!("{:.6}", increments.loglik),
+            ),
+            (
+                "note",
+                "standard errors ignore the first-stage CCP estimate".to_string(),
             ),
         ],
     }

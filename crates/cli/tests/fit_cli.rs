@@ -258,16 +258,24 @@ fn logit_errors_name_the_spec_and_the_data() {
 #[test]
 fn ddc_fits_a_panel_and_names_rust_parameters() {
     let dir = tempfile::tempdir().unwrap();
-    // Two buses that wear and are replaced at high mileage.
+    // A simulated fleet: 20 buses, 80 months, 30 states.
+    let model = choicelab_inverse::ddc::ZurcherModel {
+        n_states: 30,
+        beta: 0.95,
+        increments: vec![0.3, 0.6, 0.1],
+        cost: choicelab_inverse::ddc::CostShape::Linear,
+        scale: 1e-3,
+    };
+    let panel = choicelab_inverse::ddc::simulate_fleet(&model, 5.0, &[60.0], 20, 80, 3).unwrap();
     let mut text = String::from("bus,period,state,replace\n");
-    for bus in ["a", "b", "c"] {
-        let mut state = 0;
-        for period in 0..60 {
-            let replace = state >= 8 + (period % 3);
-            text.push_str(&format!("{bus},{period},{state},{}\n", u8::from(replace)));
-            let step = (period + bus.len()) % 3 % 2 + usize::from(period % 7 == 0);
-            state = if replace { step } else { state + step };
-        }
+    for o in &panel.observations {
+        text.push_str(&format!(
+            "b{},{},{},{}\n",
+            o.bus,
+            o.period,
+            o.state,
+            u8::from(o.replace)
+        ));
     }
     let data = write(dir.path(), "panel.csv", &text);
     let json = dir.path().join("fit.json");
@@ -296,6 +304,14 @@ fn ddc_fits_a_panel_and_names_rust_parameters() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(&names[..3], ["rc", "theta11", "theta3_0"]);
+    let ccp = fit(&[
+        "ddc", &data, "--states", "30", "--beta", "0.95", "--method", "ccp", "--npl", "3",
+    ]);
+    let stdout = String::from_utf8_lossy(&ccp.stdout);
+    assert!(
+        ccp.status.success() && stdout.contains("model: ddc-ccp"),
+        "{stdout}"
+    );
     let bad = fit(&["ddc", &data, "--states", "30", "--cost", "cubic2"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown cost shape"));
     let beta = fit(&["ddc", &data, "--states", "30", "--beta", "1"]);

@@ -7,7 +7,7 @@ use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{Mat, Side};
 
 use crate::ddc::model::{CostShape, ZurcherModel};
-use crate::ddc::panel::Panel;
+use crate::ddc::panel::{Increments, Panel};
 
 /// Euler–Mascheroni γ: the mean of a standard type-I extreme value shock.
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
@@ -43,8 +43,10 @@ pub struct FittedCcp {
     pub estimates: Vec<f64>,
     /// Standard errors from the pseudo-likelihood's information (ignoring first-stage noise).
     pub std_errors: Vec<f64>,
-    /// Mileage increments θ₃.
-    pub increments: Vec<f64>,
+    /// Mileage increments θ₃, with standard errors and the transition log-likelihood.
+    pub increments: Increments,
+    /// Observations (bus-months with a known usage).
+    pub n_obs: usize,
     /// The pseudo log-likelihood of the choices at the estimate.
     pub loglik_choice: f64,
     /// P(replace | x) implied by the estimate (the last NPL policy).
@@ -57,18 +59,11 @@ impl Ccp {
     /// Estimates the increments by their counts, the CCPs by a cubic logit in mileage, then
     /// (RC, θ) by the pseudo-likelihood; NPL iterations replace the CCPs by the model's.
     pub fn fit(&self, panel: &Panel) -> Result<FittedCcp> {
-        let counts = panel.usage_counts();
-        let total: u64 = counts.iter().sum();
-        if total == 0 {
-            return Err(Error::parameter(
-                "panel",
-                "no bus-months with a known mileage increase: the group is empty",
-            ));
-        }
+        let increments = panel.increments()?;
         let model = ZurcherModel {
             n_states: panel.n_states,
             beta: self.beta,
-            increments: counts.iter().map(|&c| c as f64 / total as f64).collect(),
+            increments: increments.probabilities.clone(),
             cost: self.cost,
             scale: self.scale,
         };
@@ -113,7 +108,8 @@ impl Ccp {
             result = Some(FittedCcp {
                 std_errors: (0..k).map(|i| covariance[(i, i)].sqrt()).collect(),
                 estimates: theta,
-                increments: model.increments.clone(),
+                increments: increments.clone(),
+                n_obs: panel.transitions().count(),
                 loglik_choice: loglik,
                 replace_probability: replace.clone(),
                 iterations: iteration,

@@ -16,5 +16,5 @@ pub use demand::replacement_demand;
 pub use fixed_point::FixedPointSettings;
 pub use model::{CostShape, ZurcherModel};
 pub use nfxp::{FittedDdc, Nfxp};
-pub use panel::{Observation, Panel};
+pub use panel::{Increments, Observation, Panel};
 pub use simulate::simulate_fleet;

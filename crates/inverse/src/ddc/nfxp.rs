@@ -95,19 +95,12 @@ impl Nfxp {
                 "no bus-months with a known mileage increase: the group is empty",
             ));
         }
-        let counts = panel.usage_counts();
-        let total: u64 = counts.iter().sum();
-        let increments: Vec<f64> = counts.iter().map(|&c| c as f64 / total as f64).collect();
-        let loglik_transition: f64 = counts
-            .iter()
-            .zip(&increments)
-            .filter(|(c, _)| **c > 0)
-            .map(|(&c, p)| c as f64 * p.ln())
-            .sum();
+        let increments = panel.increments()?;
+        let loglik_transition = increments.loglik;
         let model = ZurcherModel {
             n_states: panel.n_states,
             beta: self.beta,
-            increments,
+            increments: increments.probabilities.clone(),
             cost: self.cost,
             scale: self.scale,
         };
@@ -163,7 +156,7 @@ impl Nfxp {
                         loglik_transition,
                         n_obs,
                         iteration - 1,
-                        increments_se_of(&counts),
+                        increments.std_errors.clone(),
                     ));
                 }
                 theta = polished_theta;
@@ -178,7 +171,7 @@ impl Nfxp {
                     loglik_transition,
                     n_obs,
                     iteration - 1,
-                    increments_se_of(&counts),
+                    increments.std_errors.clone(),
                 ));
             }
             let mut step = 1.0;
@@ -305,17 +298,6 @@ fn polish(
         current = next;
     }
     (theta, current, false)
-}
-
-fn increments_se_of(counts: &[u64]) -> Vec<f64> {
-    let total: u64 = counts.iter().sum();
-    counts
-        .iter()
-        .map(|&c| {
-            let p = c as f64 / total as f64;
-            (p * (1.0 - p) / total as f64).sqrt()
-        })
-        .collect()
 }
 
 /// The choice log-likelihood at (RC, θ), its gradient and BHHH matrix, by the implicit

@@ -19,6 +19,20 @@ pub struct Observation {
     pub usage: Option<u32>,
 }
 
+/// The mileage increments θ₃ estimated from a panel's counts (the transition part of the
+/// likelihood, maximised in closed form).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Increments {
+    /// P(the state rises by j), j = 0, 1, ….
+    pub probabilities: Vec<f64>,
+    /// Their standard errors √(p(1 − p)/N).
+    pub std_errors: Vec<f64>,
+    /// The transition log-likelihood Σ_j n_j ln p_j.
+    pub loglik: f64,
+    /// Months counted, N.
+    pub n: u64,
+}
+
 /// Bus-months over a state space of `n_states` mileage bins, ordered by bus then month.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
@@ -72,6 +86,34 @@ impl Panel {
             counts[usage] += 1;
         }
         counts
+    }
+
+    /// θ₃ by maximum likelihood: the share of each increment; an error for a panel without
+    /// a single known increment.
+    pub fn increments(&self) -> Result<Increments> {
+        let counts = self.usage_counts();
+        let n: u64 = counts.iter().sum();
+        if n == 0 {
+            return Err(Error::parameter(
+                "panel",
+                "no bus-months with a known mileage increase: the group is empty",
+            ));
+        }
+        let probabilities: Vec<f64> = counts.iter().map(|&c| c as f64 / n as f64).collect();
+        Ok(Increments {
+            std_errors: probabilities
+                .iter()
+                .map(|p| (p * (1.0 - p) / n as f64).sqrt())
+                .collect(),
+            loglik: counts
+                .iter()
+                .zip(&probabilities)
+                .filter(|(c, _)| **c > 0)
+                .map(|(&c, p)| c as f64 * p.ln())
+                .sum(),
+            probabilities,
+            n,
+        })
     }
 
     /// Months with a known usage: the observations that enter the likelihood.
