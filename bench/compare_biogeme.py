@@ -41,7 +41,14 @@ import warnings
 from pathlib import Path
 
 # Shared with compare_vi.py (imported, not changed): paths, the venv test and the build.
-from compare_vi import OUT, ROOT, build_choicelab, ensure_venv_and_reexec, in_venv
+from compare_vi import (
+    OUT,
+    ROOT,
+    build_choicelab,
+    ensure_venv_and_reexec,
+    in_venv,
+    time_choicelab_fit,
+)
 
 # No pins: biogeme 3.3.2, the newest release that installs on Python 3.11, works as is.
 REQUIREMENTS = ["numpy", "pandas", "biogeme"]
@@ -146,33 +153,6 @@ def write_long_csv(df, path: Path) -> None:
 
 # --------------------------------------------------------------------------------------------
 # choicelab
-
-
-def run_choicelab(binary: Path, data_csv: Path, spec: Path, json_out: Path, args):
-    """Runs the fit --repeats times. Returns (JSON of the last run, least fit seconds, least
-    wall seconds) or exits 1."""
-    command = [str(binary), "--quiet"]
-    if args.threads is not None:
-        command += ["--threads", str(args.threads)]
-    command += ["fit", "logit", str(data_csv), "--spec", str(spec), "--out", str(json_out)]
-    print("running " + " ".join(command) + f"  ({args.repeats}×)", flush=True)
-    fit_times, wall_times = [], []
-    for _ in range(args.repeats):
-        json_out.unlink(missing_ok=True)
-        start = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, text=True)
-        wall_times.append(time.perf_counter() - start)
-        if result.returncode != 0 or not json_out.exists():
-            sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
-            print(f"FAIL: choicelab exited with status {result.returncode}")
-            sys.exit(1)
-        with open(json_out) as f:
-            fitted = json.load(f)
-        fit_times.append(fitted["fit_seconds"])
-    if not fitted.get("converged", False):
-        print("FAIL: choicelab reports that its fit did not converge")
-        sys.exit(1)
-    return fitted, min(fit_times), min(wall_times)
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,7 +265,9 @@ def main():
     )
 
     # ---- choicelab
-    fitted, cl_fit, cl_wall = run_choicelab(binary, data_csv, spec, json_out, args)
+    fitted, cl_fit, cl_wall = time_choicelab_fit(
+        binary, ["logit", str(data_csv), "--spec", str(spec)], json_out, args.repeats, args.threads
+    )
     robust = fitted.get("robust_se") or [None] * len(fitted["parameters"])
     cl = {
         p["name"]: (p["estimate"], p["se"], r) for p, r in zip(fitted["parameters"], robust)

@@ -38,7 +38,14 @@ import time
 from pathlib import Path
 
 # Shared with compare_vi.py (imported, not changed): paths, the venv test and the build.
-from compare_vi import OUT, ROOT, build_choicelab, ensure_venv_and_reexec, in_venv
+from compare_vi import (
+    OUT,
+    ROOT,
+    build_choicelab,
+    ensure_venv_and_reexec,
+    in_venv,
+    time_choicelab_fit,
+)
 
 REQUIREMENTS = ["numpy", "scipy"]
 N_STATES, BETA, SCALE, BIN_MILES, START = 90, 0.9999, 1e-3, 5000.0, (4.0, 1.0)
@@ -259,34 +266,6 @@ def time_numpy(np, optimize, states, replace, method, repeats):
 # choicelab
 
 
-def run_choicelab(binary: Path, panel_csv: Path, json_out: Path, args):
-    """Runs the fit --repeats times. Returns (JSON of the last run, least fit seconds, least
-    wall seconds) or exits 1."""
-    command = [str(binary), "--quiet"]
-    if args.threads is not None:
-        command += ["--threads", str(args.threads)]
-    command += ["fit", "ddc", str(panel_csv), "--states", str(N_STATES), "--beta", repr(BETA),
-                "--out", str(json_out)]  # fmt: skip
-    print("running " + " ".join(command) + f"  ({args.repeats}×)", flush=True)
-    fit_times, wall_times = [], []
-    for _ in range(args.repeats):
-        json_out.unlink(missing_ok=True)
-        start = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, text=True)
-        wall_times.append(time.perf_counter() - start)
-        if result.returncode != 0 or not json_out.exists():
-            sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
-            print(f"FAIL: choicelab exited with status {result.returncode}")
-            sys.exit(1)
-        with open(json_out) as f:
-            fitted = json.load(f)
-        fit_times.append(fitted["fit_seconds"])
-    if not fitted.get("converged", False):
-        print("FAIL: choicelab reports that its fit did not converge")
-        sys.exit(1)
-    return fitted, min(fit_times), min(wall_times)
-
-
 # --------------------------------------------------------------------------------------------
 
 
@@ -311,7 +290,10 @@ def main():
     )
 
     # ---- choicelab
-    fitted, cl_fit, cl_wall = run_choicelab(binary, panel_csv, json_out, args)
+    fit_args = ["ddc", str(panel_csv), "--states", str(N_STATES), "--beta", repr(BETA)]
+    fitted, cl_fit, cl_wall = time_choicelab_fit(
+        binary, fit_args, json_out, args.repeats, args.threads
+    )
     by_name = {p["name"]: p["estimate"] for p in fitted["parameters"]}
     cl_theta = np.array([by_name.get("rc", np.nan), by_name.get("theta11", np.nan)])
     cl_ll, cl_it = fitted["loglik"], fitted.get("iterations")

@@ -164,6 +164,34 @@ def run_choicelab(binary: Path, mdp_csv: Path, values_csv: Path, args):
 # The MDP
 
 
+def time_choicelab_fit(binary: Path, fit_args: list, json_out: Path, repeats: int, threads=None):
+    """Runs `choicelab fit FIT_ARGS --out JSON_OUT` `repeats` times (shared by the fit
+    comparisons). Returns (JSON of the last run, least fit seconds, least wall seconds), or
+    exits 1 if a run fails or the fit reports no convergence."""
+    command = [str(binary), "--quiet"]
+    if threads is not None:
+        command += ["--threads", str(threads)]
+    command += ["fit", *fit_args, "--out", str(json_out)]
+    print("running " + " ".join(command) + f"  ({repeats}×)", flush=True)
+    fit_times, wall_times = [], []
+    for _ in range(repeats):
+        json_out.unlink(missing_ok=True)
+        start = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True)
+        wall_times.append(time.perf_counter() - start)
+        if result.returncode != 0 or not json_out.exists():
+            sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
+            print(f"FAIL: choicelab exited with status {result.returncode}")
+            sys.exit(1)
+        with open(json_out) as f:
+            fitted = json.load(f)
+        fit_times.append(fitted["fit_seconds"])
+    if not fitted.get("converged", False):
+        print("FAIL: choicelab reports that its fit did not converge")
+        sys.exit(1)
+    return fitted, min(fit_times), min(wall_times)
+
+
 def random_sparse_mdp(np, S, A, K, seed):
     """Rows (s, a) in order s-major; for each, K distinct successors in increasing order,
     probabilities proportional to Uniform(0, 1] weights, and r(s, a) ~ Uniform[0, 1)."""

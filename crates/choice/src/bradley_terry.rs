@@ -2,7 +2,9 @@
 
 use choicelab_core::{Comparisons, Error, Outcome, Result};
 
-use crate::fitted::{log_sigmoid, sigmoid, FittedUtilities};
+use choicelab_core::logistic::{log_sigmoid, sigmoid};
+
+use crate::fitted::FittedUtilities;
 use crate::graph::WinGraph;
 use crate::newton::{maximise, NewtonSettings};
 use crate::newton_cg::{self, PairCounts};

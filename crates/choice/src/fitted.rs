@@ -27,26 +27,6 @@ pub struct FittedUtilities {
 impl FittedUtilities {
     /// P(i preferred to j) = σ(θ_i − θ_j).
     pub fn prob_prefers(&self, i: u32, j: u32) -> f64 {
-        let d = self.theta[i as usize] - self.theta[j as usize];
-        1.0 / (1.0 + (-d).exp())
-    }
-}
-
-/// ln σ(x) = −ln(1 + e^{−x}), accurate for large |x|.
-pub(crate) fn log_sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        -(-x).exp().ln_1p()
-    } else {
-        x - x.exp().ln_1p()
-    }
-}
-
-/// σ(x) = 1/(1 + e^{−x}).
-pub(crate) fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
+        choicelab_core::logistic::sigmoid(self.theta[i as usize] - self.theta[j as usize])
     }
 }

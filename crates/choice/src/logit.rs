@@ -215,7 +215,7 @@ impl ConditionalLogit {
                 )
             })?;
             let mut resolved = Vec::with_capacity(terms.len());
-            for (k, written) in terms.iter().enumerate() {
+            for written in terms {
                 let term = written.parse()?;
                 let attribute = match &term.attribute {
                     None => None,
@@ -231,10 +231,7 @@ impl ConditionalLogit {
                         },
                     )?),
                 };
-                if terms[..k]
-                    .iter()
-                    .any(|t| t.parse().ok().as_ref() == Some(&term))
-                {
+                if resolved.contains(&(term.coefficient.clone(), attribute)) {
                     return Err(Error::invalid(
                         written.at.clone(),
                         format!("term `{}` appears twice in `{name}`", written.text),

@@ -3,7 +3,9 @@
 
 use choicelab_core::{Comparisons, Outcome, Result};
 
-use crate::fitted::{log_sigmoid, sigmoid, FittedUtilities};
+use choicelab_core::logistic::{log_sigmoid, sigmoid};
+
+use crate::fitted::FittedUtilities;
 use crate::lbfgs::{minimise, LbfgsSettings};
 
 /// How ties enter a Bradley–Terry model.

@@ -352,18 +352,10 @@ fn push_increments(
 
 fn ccp_estimates(fitted: FittedCcp, beta: f64) -> Estimates {
     let mut parameters: Vec<(String, f64, Option<f64>)> = fitted
-        .estimates
+        .names
         .iter()
-        .zip(&fitted.std_errors)
-        .enumerate()
-        .map(|(k, (e, se))| {
-            let name = if k == 0 {
-                "rc".to_string()
-            } else {
-                format!("theta1{k}")
-            };
-            (name, *e, Some(*se))
-        })
+        .zip(fitted.estimates.iter().zip(&fitted.std_errors))
+        .map(|(name, (e, se))| (name.clone(), *e, Some(*se)))
         .collect();
     let increments = &fitted.increments;
     push_increments(

@@ -20,6 +20,7 @@ mod choices_io;
 mod csv_lines;
 pub mod data;
 pub mod error;
+pub mod logistic;
 pub mod random;
 pub mod rng;
 pub mod tabular;

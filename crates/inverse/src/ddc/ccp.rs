@@ -2,6 +2,7 @@
 //! (NPL, Aguirregabiria–Mira) iterations: no fixed point in the outer loop, one linear solve
 //! per iteration.
 
+use choicelab_core::logistic::{log_sigmoid, sigmoid};
 use choicelab_core::{Error, Result};
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{Mat, Side};
@@ -39,6 +40,8 @@ impl Default for Ccp {
 /// A CCP fit.
 #[derive(Debug, Clone)]
 pub struct FittedCcp {
+    /// Names of the cost parameters: `rc`, `theta11`, ….
+    pub names: Vec<String>,
     /// (RC, θ₁₁, …).
     pub estimates: Vec<f64>,
     /// Standard errors from the pseudo-likelihood's information (ignoring first-stage noise).
@@ -59,25 +62,13 @@ impl Ccp {
     /// Estimates the increments by their counts, the CCPs by a cubic logit in mileage, then
     /// (RC, θ) by the pseudo-likelihood; NPL iterations replace the CCPs by the model's.
     pub fn fit(&self, panel: &Panel) -> Result<FittedCcp> {
-        let increments = panel.increments()?;
-        let model = ZurcherModel {
-            n_states: panel.n_states,
-            beta: self.beta,
-            increments: increments.probabilities.clone(),
-            cost: self.cost,
-            scale: self.scale,
-        };
-        model.check()?;
+        let (model, increments) = ZurcherModel::for_panel(panel, self.beta, self.cost, self.scale)?;
         let n = model.n_states;
-        let mut cells = vec![(0.0, 0.0); n];
-        for o in panel.transitions() {
-            let cell = &mut cells[o.state as usize];
-            if o.replace {
-                cell.1 += 1.0;
-            } else {
-                cell.0 += 1.0;
-            }
-        }
+        let cells: Vec<(f64, f64)> = panel
+            .choice_counts()
+            .into_iter()
+            .map(|(keeps, replaces)| (keeps as f64, replaces as f64))
+            .collect();
         let features: Vec<Vec<f64>> = (0..n)
             .map(|x| {
                 let t = x as f64 / n as f64;
@@ -106,6 +97,7 @@ impl Ccp {
                     message: "the pseudo-likelihood's information is singular".into(),
                 })?;
             result = Some(FittedCcp {
+                names: self.cost.parameter_names(),
                 std_errors: (0..k).map(|i| covariance[(i, i)].sqrt()).collect(),
                 estimates: theta,
                 increments: increments.clone(),
@@ -129,17 +121,6 @@ fn pseudo_index(
     let n = model.n_states;
     let beta = model.beta;
     let k = 1 + model.cost.n_coefficients();
-    // ∂u_keep(x)/∂θ and ∂u_replace/∂θ: u_keep = −c(x), u_replace = −RC − c(0).
-    let keep_partial = |x: usize| -> Vec<f64> {
-        let mut g = vec![0.0];
-        g.extend(model.cost_gradient(x).iter().map(|c| -c));
-        g
-    };
-    let replace_partial = {
-        let mut g = vec![-1.0];
-        g.extend(model.cost_gradient(0).iter().map(|c| -c));
-        g
-    };
     let system = Mat::from_fn(n, n, |x, y| {
         let controlled = (1.0 - replace[x]) * transitions[x * n + y] + replace[x] * transitions[y];
         f64::from(x == y) - beta * controlled
@@ -149,7 +130,7 @@ fn pseudo_index(
     let rhs = Mat::from_fn(n, k + 1, |x, j| {
         let p = replace[x].clamp(1e-300, 1.0 - 1e-16);
         if j < k {
-            (1.0 - p) * keep_partial(x)[j] + p * replace_partial[j]
+            (1.0 - p) * model.keep_partial(x, j) + p * model.replace_partial(j)
         } else {
             (1.0 - p) * (EULER_GAMMA - (1.0 - p).ln()) + p * (EULER_GAMMA - p.ln())
         }
@@ -168,10 +149,12 @@ fn pseudo_index(
     let mut design = Vec::with_capacity(n);
     let mut offset = Vec::with_capacity(n);
     for x in 0..n {
-        let keep = keep_partial(x);
         design.push(
             (0..k)
-                .map(|j| keep[j] - replace_partial[j] + beta * (expected(x, j) - from_zero[j]))
+                .map(|j| {
+                    model.keep_partial(x, j) - model.replace_partial(j)
+                        + beta * (expected(x, j) - from_zero[j])
+                })
                 .collect(),
         );
         offset.push(beta * (expected(x, k) - from_zero[k]));
@@ -243,22 +226,4 @@ fn logit(
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// ln σ(z), accurate in both tails.
-fn log_sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        -(-z).exp().ln_1p()
-    } else {
-        z - z.exp().ln_1p()
-    }
 }

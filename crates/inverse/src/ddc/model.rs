@@ -3,6 +3,8 @@
 
 use choicelab_core::{Error, Result};
 
+use crate::ddc::panel::{Increments, Panel};
+
 /// The shape of the monthly maintenance cost c(x, θ) in the mileage state x, times a scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CostShape {
@@ -43,6 +45,13 @@ impl CostShape {
         }
     }
 
+    /// Names of (RC, cost coefficients): `rc`, `theta11`, `theta12`, ….
+    pub fn parameter_names(self) -> Vec<String> {
+        let mut names = vec!["rc".to_string()];
+        names.extend((1..=self.n_coefficients()).map(|j| format!("theta1{j}")));
+        names
+    }
+
     /// ∂c(x)/∂θ_k / scale: the cost's basis functions at state x of n.
     fn basis(self, x: f64, n_states: usize) -> [f64; 3] {
         match self {
@@ -71,6 +80,26 @@ pub struct ZurcherModel {
 }
 
 impl ZurcherModel {
+    /// The model whose increments θ₃ are estimated from `panel`'s counts (the first stage of
+    /// every estimator), checked, with the increments' estimate.
+    pub fn for_panel(
+        panel: &Panel,
+        beta: f64,
+        cost: CostShape,
+        scale: f64,
+    ) -> Result<(Self, Increments)> {
+        let increments = panel.increments()?;
+        let model = ZurcherModel {
+            n_states: panel.n_states,
+            beta,
+            increments: increments.probabilities.clone(),
+            cost,
+            scale,
+        };
+        model.check()?;
+        Ok((model, increments))
+    }
+
     /// Checks β ∈ [0, 1), at least two states, and increments forming a distribution.
     pub fn check(&self) -> Result<()> {
         if !(0.0..1.0).contains(&self.beta) {
@@ -129,17 +158,26 @@ impl ZurcherModel {
         self.scale * theta.iter().zip(basis).map(|(t, b)| t * b).sum::<f64>()
     }
 
-    /// ∂c(x)/∂θ_j for cost coefficient j (no allocation, for inner loops).
+    /// ∂c(x)/∂θ_j for cost coefficient j.
     pub fn cost_partial(&self, x: usize, j: usize) -> f64 {
         self.scale * self.cost.basis(x as f64, self.n_states)[j]
     }
 
-    /// ∂c(x)/∂θ_k for each cost coefficient.
-    pub fn cost_gradient(&self, x: usize) -> Vec<f64> {
-        let basis = self.cost.basis(x as f64, self.n_states);
-        basis[..self.cost.n_coefficients()]
-            .iter()
-            .map(|b| self.scale * b)
-            .collect()
+    /// ∂u_keep(x)/∂θ_j for θ = (RC, cost coefficients…), where u_keep(x) = −c(x).
+    pub fn keep_partial(&self, x: usize, j: usize) -> f64 {
+        if j == 0 {
+            0.0
+        } else {
+            -self.cost_partial(x, j - 1)
+        }
+    }
+
+    /// ∂u_replace/∂θ_j for θ = (RC, cost coefficients…), where u_replace = −RC − c(0).
+    pub fn replace_partial(&self, j: usize) -> f64 {
+        if j == 0 {
+            -1.0
+        } else {
+            -self.cost_partial(0, j - 1)
+        }
     }
 }

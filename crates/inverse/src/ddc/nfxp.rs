@@ -7,7 +7,7 @@ use faer::{Mat, Side};
 
 use crate::ddc::fixed_point::{Bellman, FixedPointSettings, Solved};
 use crate::ddc::model::{CostShape, ZurcherModel};
-use crate::ddc::panel::Panel;
+use crate::ddc::panel::{Increments, Panel};
 
 /// BHHH hands over to Newton steps once its decrement is below this.
 const SWITCH_TO_NEWTON: f64 = 1e-4;
@@ -88,23 +88,8 @@ struct Evaluation {
 impl Nfxp {
     /// Fits the increments, then the cost parameters, on `panel`.
     pub fn fit(&self, panel: &Panel) -> Result<FittedDdc> {
+        let (model, increments) = ZurcherModel::for_panel(panel, self.beta, self.cost, self.scale)?;
         let n_obs = panel.transitions().count();
-        if n_obs == 0 {
-            return Err(Error::parameter(
-                "panel",
-                "no bus-months with a known mileage increase: the group is empty",
-            ));
-        }
-        let increments = panel.increments()?;
-        let loglik_transition = increments.loglik;
-        let model = ZurcherModel {
-            n_states: panel.n_states,
-            beta: self.beta,
-            increments: increments.probabilities.clone(),
-            cost: self.cost,
-            scale: self.scale,
-        };
-        model.check()?;
         let k = 1 + self.cost.n_coefficients();
         if self.start.len() != k {
             return Err(Error::parameter(
@@ -116,16 +101,7 @@ impl Nfxp {
                 ),
             ));
         }
-        // Choices by state: (keeps, replacements).
-        let mut cells = vec![(0u64, 0u64); panel.n_states];
-        for o in panel.transitions() {
-            let cell = &mut cells[o.state as usize];
-            if o.replace {
-                cell.1 += 1;
-            } else {
-                cell.0 += 1;
-            }
-        }
+        let cells = panel.choice_counts();
         let mut theta = self.start.clone();
         let mut ev = vec![0.0; model.n_states];
         let mut polished = false;
@@ -153,10 +129,9 @@ impl Nfxp {
                         model,
                         polished_theta,
                         polished_at,
-                        loglik_transition,
+                        &increments,
                         n_obs,
                         iteration - 1,
-                        increments.std_errors.clone(),
                     ));
                 }
                 theta = polished_theta;
@@ -164,15 +139,7 @@ impl Nfxp {
                 continue;
             }
             if decrement < self.tolerance {
-                return Ok(self.finish(
-                    model,
-                    theta,
-                    current,
-                    loglik_transition,
-                    n_obs,
-                    iteration - 1,
-                    increments.std_errors.clone(),
-                ));
+                return Ok(self.finish(model, theta, current, &increments, n_obs, iteration - 1));
             }
             let mut step = 1.0;
             loop {
@@ -209,16 +176,14 @@ impl Nfxp {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
         model: ZurcherModel,
         theta: Vec<f64>,
         at: Evaluation,
-        loglik_transition: f64,
+        increments: &Increments,
         n_obs: usize,
         iterations: usize,
-        increments_se: Vec<f64>,
     ) -> FittedDdc {
         let k = theta.len();
         let h = Mat::from_fn(k, k, |i, j| at.bhhh[i * k + j]);
@@ -229,17 +194,15 @@ impl Nfxp {
             }
             Err(_) => vec![f64::NAN; k],
         };
-        let mut names = vec!["rc".to_string()];
-        names.extend((1..k).map(|j| format!("theta1{j}")));
         FittedDdc {
             increments: model.increments.clone(),
-            increments_se,
-            names,
+            increments_se: increments.std_errors.clone(),
+            names: model.cost.parameter_names(),
             estimates: theta,
             std_errors,
             loglik_choice: at.loglik,
-            loglik_transition,
-            loglik: at.loglik + loglik_transition,
+            loglik_transition: increments.loglik,
+            loglik: at.loglik + increments.loglik,
             n_obs,
             iterations,
             ev: at.solved.ev.clone(),
@@ -320,25 +283,14 @@ fn evaluate(
     let solved = bellman.solve(ev_start, settings)?;
     let beta = model.beta;
     let replace = &solved.replace_probability;
-    // ∂v_keep(x)/∂θ and ∂v_replace/∂θ holding EV fixed.
-    let keep_partial = |x: usize, j: usize| {
-        if j == 0 {
-            0.0
-        } else {
-            -model.cost_partial(x, j - 1)
-        }
-    };
-    let replace_partial = |j: usize| {
-        if j == 0 {
-            -1.0
-        } else {
-            -model.cost_partial(0, j - 1)
-        }
-    };
+    // ∂v_keep(x)/∂θ and ∂v_replace/∂θ holding EV fixed are the utilities' partials.
     let mut d_ev = Vec::with_capacity(k);
     for j in 0..k {
         let flow: Vec<f64> = (0..n)
-            .map(|y| (1.0 - replace[y]) * keep_partial(y, j) + replace[y] * replace_partial(j))
+            .map(|y| {
+                (1.0 - replace[y]) * model.keep_partial(y, j)
+                    + replace[y] * model.replace_partial(j)
+            })
             .collect();
         let rhs: Vec<f64> = (0..n).map(|x| model.expect(&flow, x)).collect();
         d_ev.push(solved.implicit(&rhs));
@@ -353,7 +305,10 @@ fn evaluate(
         let p_replace = replace[x];
         // ∂(v_keep − v_replace)(x)/∂θ_j.
         let d_gap: Vec<f64> = (0..k)
-            .map(|j| keep_partial(x, j) - replace_partial(j) + beta * (d_ev[j][x] - d_ev[j][0]))
+            .map(|j| {
+                model.keep_partial(x, j) - model.replace_partial(j)
+                    + beta * (d_ev[j][x] - d_ev[j][0])
+            })
             .collect();
         for (count, kept) in [(keeps, true), (replacements, false)] {
             if count == 0 {

@@ -116,6 +116,20 @@ impl Panel {
         })
     }
 
+    /// (keeps, replacements) in each state over the months with a known usage.
+    pub fn choice_counts(&self) -> Vec<(u64, u64)> {
+        let mut counts = vec![(0, 0); self.n_states];
+        for o in self.transitions() {
+            let cell = &mut counts[o.state as usize];
+            if o.replace {
+                cell.1 += 1;
+            } else {
+                cell.0 += 1;
+            }
+        }
+        counts
+    }
+
     /// Months with a known usage: the observations that enter the likelihood.
     pub fn transitions(&self) -> impl Iterator<Item = &Observation> {
         self.observations.iter().filter(|o| o.usage.is_some())
