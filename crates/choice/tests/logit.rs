@@ -191,3 +191,52 @@ fn the_fit_is_the_same_bits_at_any_thread_count() {
     };
     assert_eq!(fit_with(1), fit_with(3));
 }
+
+#[test]
+fn a_ridge_penalty_shrinks_the_estimates_and_is_stationary_at_the_optimum() {
+    let data = simulate(400, 3, [0, 1, 2]);
+    let norm = |ridge: f64| {
+        let fit = ConditionalLogit {
+            ridge,
+            ..ConditionalLogit::new(planted())
+        }
+        .fit(&data)
+        .expect("fits");
+        assert!(
+            fit.gradient_norm < 1e-6,
+            "penalised gradient {}",
+            fit.gradient_norm
+        );
+        fit.estimates.iter().map(|b| b * b).sum::<f64>().sqrt()
+    };
+    let (plain, light, heavy) = (norm(0.0), norm(10.0), norm(1e4));
+    assert!(plain > light && light > heavy, "{plain} {light} {heavy}");
+    assert!(heavy < 0.1 * plain);
+}
+
+#[test]
+fn a_ridge_penalty_makes_an_unidentified_model_fit_at_the_minimum_norm() {
+    // A constant in every utility is not identified; the penalty sets it to 0.
+    let spec = LogitSpec::new()
+        .utility("bus", &["ASC_BUS", "B_TIME * time", "B_COST * cost", "ALL"])
+        .utility("car", &["ASC_CAR", "B_TIME * time", "B_COST * cost", "ALL"])
+        .utility("rail", &["B_TIME * time", "B_COST * cost", "ALL"]);
+    let data = simulate(400, 4, [0, 1, 2]);
+    let plain = ConditionalLogit::new(spec.clone()).fit(&data);
+    assert!(plain.is_err());
+    let fit = ConditionalLogit {
+        ridge: 1e-6,
+        ..ConditionalLogit::new(spec)
+    }
+    .fit(&data)
+    .expect("the penalty identifies it");
+    assert!(fit.coefficient("ALL").expect("estimated").abs() < 1e-6);
+    let bad = ConditionalLogit {
+        ridge: -1.0,
+        ..ConditionalLogit::new(planted())
+    }
+    .fit(&data)
+    .unwrap_err()
+    .to_string();
+    assert!(bad.contains("ridge"), "{bad}");
+}

@@ -2,6 +2,8 @@
 //!
 //! [`ddc`] holds dynamic discrete choice: Rust's (1987) bus-engine data and model, the
 //! expected-value fixed point solved by contraction and Newton–Kantorovich steps, and
-//! estimation by nested fixed point (NFXP).
+//! estimation by nested fixed point (NFXP) and conditional choice probabilities (CCP).
+//! [`dcppo`] learns a dynamic chooser's reward and plans pessimistically with it.
 
+pub mod dcppo;
 pub mod ddc;

@@ -4,6 +4,7 @@ use choicelab_core::{DataDir, Error, Result};
 
 use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
+use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::mdp_examples::MdpExamples;
 use crate::report::Report;
@@ -52,6 +53,7 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &Swissmetro,
         &BusEngine,
         &DdcMonteCarlo,
+        &DcppoStudy,
     ]
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
 use crate::config::{to_toml, StudyConfig};
+use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::mdp_examples::MdpExamples;
 use crate::registry::{Progress, RunOptions, Study};
@@ -30,6 +31,8 @@ pub struct Config {
     pub bus_engine: bool,
     /// Run `ddc-monte-carlo --quick`.
     pub ddc_monte_carlo: bool,
+    /// Run `dcppo --quick`.
+    pub dcppo: bool,
 }
 
 impl StudyConfig for Config {
@@ -40,6 +43,7 @@ impl StudyConfig for Config {
             swissmetro: true,
             bus_engine: true,
             ddc_monte_carlo: true,
+            dcppo: true,
         }
     }
     fn quick() -> Self {
@@ -73,12 +77,13 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 5] = [
+        let parts: [(bool, &dyn Study); 6] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
             (config.bus_engine, &BusEngine),
             (config.ddc_monte_carlo, &DdcMonteCarlo),
+            (config.dcppo, &DcppoStudy),
         ];
         for (enabled, study) in parts {
             if !enabled {
