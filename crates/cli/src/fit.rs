@@ -9,7 +9,7 @@ use choicelab_choice::{
     Thurstonian, Ties,
 };
 use choicelab_core::{ChoiceSets, Comparisons, SetChoices};
-use choicelab_inverse::ddc::{Ccp, CostShape, FittedCcp, FittedDdc, Nfxp, Panel};
+use choicelab_inverse::ddc::{Ccp, CostShape, FittedCcp, FittedDdc, Nfxp, Outer, Panel};
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
@@ -36,7 +36,7 @@ enum Model {
 /// An estimator of dynamic discrete choice.
 #[derive(Clone, Copy, ValueEnum)]
 enum DdcMethod {
-    /// Nested fixed point maximum likelihood (BHHH, then Newton).
+    /// Nested fixed point maximum likelihood (`--outer bhhh|bfgs`, `--full`).
     Nfxp,
     /// Hotz–Miller conditional choice probabilities, with `--npl` NPL iterations.
     Ccp,
@@ -78,6 +78,13 @@ pub struct FitArgs {
     /// Estimator of a ddc model: nfxp (nested fixed point) or ccp (Hotz–Miller).
     #[arg(long, value_enum, default_value = "nfxp")]
     method: DdcMethod,
+    /// NFXP's outer loop: bhhh (then Newton steps) or bfgs.
+    #[arg(long, default_value = "bhhh")]
+    outer: String,
+    /// NFXP: after the two-step fit, maximise the full likelihood over every parameter
+    /// (joint standard errors for θ₃ too).
+    #[arg(long)]
+    full: bool,
     /// NPL iterations after two-step CCP (`--method ccp`).
     #[arg(long, default_value_t = 0)]
     npl: usize,
@@ -182,6 +189,8 @@ pub fn fit(args: FitArgs) -> anyhow::Result<()> {
                         cost,
                         scale: args.cost_scale,
                         start: start_values,
+                        outer: Outer::parse(&args.outer)?,
+                        full_likelihood: args.full,
                         ..Nfxp::default()
                     };
                     nfxp_estimates(nfxp.fit(&panel)?, args.beta)
@@ -321,6 +330,7 @@ fn nfxp_estimates(fitted: FittedDdc, beta: f64) -> Estimates {
         iterations: fitted.iterations,
         extra: vec![
             ("beta", json!(beta)),
+            ("full_likelihood", json!(fitted.full_likelihood)),
             ("loglik_choice", json!(fitted.loglik_choice)),
             ("loglik_transition", json!(fitted.loglik_transition)),
             ("replace_probability", json!(fitted.replace_probability)),

@@ -312,6 +312,16 @@ fn ddc_fits_a_panel_and_names_rust_parameters() {
         ccp.status.success() && stdout.contains("model: ddc-ccp"),
         "{stdout}"
     );
+    let full = fit(&[
+        "ddc", &data, "--states", "30", "--beta", "0.95", "--outer", "bfgs", "--full",
+    ]);
+    let stdout = String::from_utf8_lossy(&full.stdout);
+    assert!(
+        full.status.success() && stdout.contains("theta3_1"),
+        "{stdout}"
+    );
+    let outer = fit(&["ddc", &data, "--states", "30", "--outer", "newton"]);
+    assert!(String::from_utf8_lossy(&outer.stderr).contains("valid: bhhh, bfgs"));
     let bad = fit(&["ddc", &data, "--states", "30", "--cost", "cubic2"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown cost shape"));
     let beta = fit(&["ddc", &data, "--states", "30", "--beta", "1"]);

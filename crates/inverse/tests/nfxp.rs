@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use choicelab_inverse::ddc::{read_bus_group, replacement_demand, BusGroup, Nfxp};
+use choicelab_inverse::ddc::{read_bus_group, replacement_demand, BusGroup, Nfxp, Outer};
 
 #[test]
 fn group_four_at_beta_9999_reproduces_rust_table_ix() {
@@ -88,5 +88,72 @@ fn no_overflow_or_nan_at_beta_9999_far_from_the_optimum() {
             demand.is_finite() && (0.0..=1.0).contains(&demand),
             "{rc} {theta}: {demand}"
         );
+    }
+}
+
+#[test]
+fn bfgs_and_the_full_likelihood_on_group_four() {
+    let Some(dir) = std::env::var_os("CHOICELAB_DATA") else {
+        return;
+    };
+    let panel = read_bus_group(&PathBuf::from(dir).join("bus"), BusGroup::G4, 5000.0, 90).unwrap();
+    let bhhh = Nfxp::default().fit(&panel).unwrap();
+    let bfgs = Nfxp {
+        outer: Outer::Bfgs,
+        ..Nfxp::default()
+    }
+    .fit(&panel)
+    .unwrap();
+    eprintln!(
+        "bfgs {:?} LL {} iters {}",
+        bfgs.estimates, bfgs.loglik, bfgs.iterations
+    );
+    for (a, b) in bhhh.estimates.iter().zip(&bfgs.estimates) {
+        assert!((a - b).abs() < 1e-4, "BHHH {a} vs BFGS {b}");
+    }
+    assert!((bhhh.loglik - bfgs.loglik).abs() < 1e-7);
+    let full = Nfxp {
+        full_likelihood: true,
+        ..Nfxp::default()
+    }
+    .fit(&panel)
+    .unwrap();
+    eprintln!(
+        "full {:?} {:?} θ3 {:?} {:?} LL {} = {} + {} iters {}",
+        full.estimates,
+        full.std_errors,
+        full.increments,
+        full.increments_se,
+        full.loglik,
+        full.loglik_transition,
+        full.loglik_choice,
+        full.iterations
+    );
+    assert!(full.full_likelihood && !bhhh.full_likelihood);
+    assert!(full.loglik >= bhhh.loglik - 1e-9);
+    // Rust's Table IX (group 4, β = 0.9999): RC 10.0750 (1.582), θ₁₁ 2.2930 (0.639),
+    // θ₃ = (0.3919, 0.5953).
+    let published = [(10.0750, 1.582), (2.2930, 0.639)];
+    for (k, (estimate, se)) in published.iter().enumerate() {
+        assert!((full.estimates[k] - estimate).abs() < 1e-3);
+        assert!(
+            (full.std_errors[k] - se).abs() < 1e-3,
+            "{:?}",
+            full.std_errors
+        );
+    }
+    assert!(
+        (full.increments[0] - 0.3919).abs() < 1e-3,
+        "{:?}",
+        full.increments
+    );
+    assert!(
+        (full.increments[1] - 0.5953).abs() < 1e-3,
+        "{:?}",
+        full.increments
+    );
+    // The increments' information comes almost all from their own counts.
+    for (joint, first) in full.increments_se.iter().zip(&bhhh.increments_se) {
+        assert!((joint / first - 1.0).abs() < 0.05, "{joint} vs {first}");
     }
 }

@@ -97,6 +97,8 @@ impl Jacobian {
 pub struct Solved {
     /// EV(x): expected value of next month's best choice after keeping in state x.
     pub ev: Vec<f64>,
+    /// log(e^{v_keep(x)} + e^{v_replace}) at EV, the values T averages.
+    pub log_sum: Vec<f64>,
     /// P(replace | x).
     pub replace_probability: Vec<f64>,
     /// I − T′ at EV, for Newton steps and implicit derivatives.
@@ -177,6 +179,7 @@ impl Bellman<'_> {
             if residual < settings.tolerance * size {
                 return Ok(Solved {
                     ev,
+                    log_sum: scratch,
                     replace_probability: replace,
                     jacobian,
                     steps: (contractions, newton),

@@ -5,8 +5,10 @@ pub mod bus_data;
 pub mod ccp;
 pub mod demand;
 pub mod fixed_point;
+mod likelihood;
 pub mod model;
 pub mod nfxp;
+pub mod outer;
 pub mod panel;
 pub mod simulate;
 
@@ -16,5 +18,6 @@ pub use demand::replacement_demand;
 pub use fixed_point::FixedPointSettings;
 pub use model::{CostShape, ZurcherModel};
 pub use nfxp::{FittedDdc, Nfxp};
+pub use outer::Outer;
 pub use panel::{Increments, Observation, Panel};
 pub use simulate::simulate_fleet;

@@ -1,16 +1,16 @@
 //! Nested fixed point maximum likelihood (Rust 1987): the mileage increments from their
-//! counts, then (RC, θ₁) by BHHH with the analytic gradient through the fixed point.
+//! counts, then (RC, θ₁) by BHHH or BFGS with the analytic gradient through the fixed point,
+//! and optionally the full likelihood over every parameter from there.
 
 use choicelab_core::{Error, Result};
-use faer::linalg::solvers::{DenseSolveCore, Solve};
+use faer::linalg::solvers::DenseSolveCore;
 use faer::{Mat, Side};
 
-use crate::ddc::fixed_point::{Bellman, FixedPointSettings, Solved};
+use crate::ddc::fixed_point::FixedPointSettings;
+use crate::ddc::likelihood::Likelihood;
 use crate::ddc::model::{CostShape, ZurcherModel};
+use crate::ddc::outer::{bfgs, bhhh, Budget, Maximum, Outer};
 use crate::ddc::panel::{Increments, Panel};
-
-/// BHHH hands over to Newton steps once its decrement is below this.
-const SWITCH_TO_NEWTON: f64 = 1e-4;
 
 /// NFXP's settings.
 #[derive(Debug, Clone)]
@@ -23,13 +23,18 @@ pub struct Nfxp {
     pub scale: f64,
     /// Starting (RC, θ₁₁, …).
     pub start: Vec<f64>,
-    /// Stop when gᵀH⁻¹g, the BHHH Newton decrement (about twice the log-likelihood still to
-    /// gain), is below this.
+    /// Stop when gᵀH⁻¹g, the Newton decrement with BHHH's or BFGS's H (about twice the
+    /// log-likelihood still to gain), is below this.
     pub tolerance: f64,
-    /// BHHH iterations at most.
+    /// Outer iterations at most (per stage).
     pub max_iterations: usize,
     /// The inner fixed point's settings.
     pub fixed_point: FixedPointSettings,
+    /// The outer loop's algorithm.
+    pub outer: Outer,
+    /// After the two-step fit, maximise the full likelihood of choices and increments over
+    /// every parameter (Rust's third stage), for joint standard errors.
+    pub full_likelihood: bool,
 }
 
 impl Default for Nfxp {
@@ -42,6 +47,8 @@ impl Default for Nfxp {
             tolerance: 1e-9,
             max_iterations: 500,
             fixed_point: FixedPointSettings::default(),
+            outer: Outer::Bhhh,
+            full_likelihood: false,
         }
     }
 }
@@ -51,13 +58,15 @@ impl Default for Nfxp {
 pub struct FittedDdc {
     /// Mileage increment probabilities θ₃ = (θ₃₀, θ₃₁, …).
     pub increments: Vec<f64>,
-    /// Their standard errors, √(p(1 − p)/N).
+    /// Their standard errors: √(p(1 − p)/N) from the first stage, or from the joint BHHH
+    /// matrix with the full likelihood.
     pub increments_se: Vec<f64>,
     /// Names of the cost parameters: `rc`, `theta11`, `theta12`, ….
     pub names: Vec<String>,
     /// (RC, θ₁₁, …).
     pub estimates: Vec<f64>,
-    /// Standard errors from the inverse BHHH matrix of the choice likelihood.
+    /// Standard errors from the inverse BHHH matrix (of the choice likelihood, or of the full
+    /// likelihood).
     pub std_errors: Vec<f64>,
     /// Log-likelihood of the choices.
     pub loglik_choice: f64,
@@ -65,9 +74,11 @@ pub struct FittedDdc {
     pub loglik_transition: f64,
     /// Their sum.
     pub loglik: f64,
+    /// Whether every parameter was estimated jointly by the full likelihood.
+    pub full_likelihood: bool,
     /// Observations (bus-months with a known usage).
     pub n_obs: usize,
-    /// BHHH iterations.
+    /// Outer iterations, over both stages with the full likelihood.
     pub iterations: usize,
     /// EV at the estimate.
     pub ev: Vec<f64>,
@@ -77,16 +88,9 @@ pub struct FittedDdc {
     pub model: ZurcherModel,
 }
 
-/// The choice likelihood, its per-cell scores and the solved fixed point at (RC, θ).
-struct Evaluation {
-    loglik: f64,
-    gradient: Vec<f64>,
-    bhhh: Vec<f64>,
-    solved: Solved,
-}
-
 impl Nfxp {
-    /// Fits the increments, then the cost parameters, on `panel`.
+    /// Fits the increments, then the cost parameters, on `panel`; with `full_likelihood`,
+    /// then every parameter jointly from there.
     pub fn fit(&self, panel: &Panel) -> Result<FittedDdc> {
         let (model, increments) = ZurcherModel::for_panel(panel, self.beta, self.cost, self.scale)?;
         let n_obs = panel.transitions().count();
@@ -101,241 +105,80 @@ impl Nfxp {
                 ),
             ));
         }
-        let cells = panel.choice_counts();
-        let mut theta = self.start.clone();
-        let mut ev = vec![0.0; model.n_states];
-        let mut polished = false;
-        let mut current = evaluate(&model, &cells, &theta, &ev, self.fixed_point)?;
-        for iteration in 1..=self.max_iterations {
-            ev.clone_from(&current.solved.ev);
-            let h = Mat::from_fn(k, k, |i, j| current.bhhh[i * k + j]);
-            let llt = h.llt(Side::Lower).map_err(|_| Error::Numerical {
-                context: "NFXP (BHHH)".into(),
-                message:
-                    "the outer-product matrix is singular: the cost parameters are not identified"
-                        .into(),
-            })?;
-            let g = Mat::from_fn(k, 1, |i, _| current.gradient[i]);
-            let direction = llt.solve(&g);
-            let decrement: f64 = (0..k)
-                .map(|i| direction[(i, 0)] * current.gradient[i])
-                .sum();
-            if decrement < SWITCH_TO_NEWTON && !polished {
-                polished = true;
-                let (polished_theta, polished_at, converged) =
-                    polish(&model, &cells, theta.clone(), current, self.fixed_point);
-                if converged {
-                    return Ok(self.finish(
-                        model,
-                        polished_theta,
-                        polished_at,
-                        &increments,
-                        n_obs,
-                        iteration - 1,
-                    ));
-                }
-                theta = polished_theta;
-                current = polished_at;
-                continue;
-            }
-            if decrement < self.tolerance {
-                return Ok(self.finish(model, theta, current, &increments, n_obs, iteration - 1));
-            }
-            let mut step = 1.0;
-            loop {
-                let candidate: Vec<f64> = (0..k)
-                    .map(|i| theta[i] + step * direction[(i, 0)])
-                    .collect();
-                match evaluate(&model, &cells, &candidate, &ev, self.fixed_point) {
-                    Ok(next) if next.loglik >= current.loglik - 1e-10 * current.loglik.abs() => {
-                        theta = candidate;
-                        current = next;
-                        break;
-                    }
-                    _ if step > 1e-8 => step /= 2.0,
-                    Ok(_) | Err(_) => {
-                        return Err(Error::Numerical {
-                            context: "NFXP (BHHH)".into(),
-                            message: format!(
-                                "no ascent along the BHHH direction at iteration {iteration}"
-                            ),
-                        })
-                    }
-                }
-            }
-        }
-        Err(Error::NotConverged {
-            method: "NFXP (BHHH)".into(),
-            iterations: self.max_iterations,
-            residual: current
-                .gradient
-                .iter()
-                .fold(0.0, |m, g| f64::max(m, g.abs())),
+        let budget = Budget {
             tolerance: self.tolerance,
-            reason: "iteration limit".into(),
-        })
-    }
-
-    fn finish(
-        &self,
-        model: ZurcherModel,
-        theta: Vec<f64>,
-        at: Evaluation,
-        increments: &Increments,
-        n_obs: usize,
-        iterations: usize,
-    ) -> FittedDdc {
-        let k = theta.len();
-        let h = Mat::from_fn(k, k, |i, j| at.bhhh[i * k + j]);
-        let std_errors = match h.llt(Side::Lower) {
-            Ok(llt) => {
-                let inverse = llt.inverse();
-                (0..k).map(|i| inverse[(i, i)].sqrt()).collect()
-            }
-            Err(_) => vec![f64::NAN; k],
+            max_iterations: self.max_iterations,
         };
-        FittedDdc {
-            increments: model.increments.clone(),
-            increments_se: increments.std_errors.clone(),
-            names: model.cost.parameter_names(),
-            estimates: theta,
-            std_errors,
-            loglik_choice: at.loglik,
-            loglik_transition: increments.loglik,
-            loglik: at.loglik + increments.loglik,
-            n_obs,
-            iterations,
-            ev: at.solved.ev.clone(),
-            replace_probability: at.solved.replace_probability.clone(),
-            model,
+        let maximise = |likelihood: &Likelihood, start: &[f64]| match self.outer {
+            Outer::Bhhh => bhhh(likelihood, start, budget),
+            Outer::Bfgs => bfgs(likelihood, start, budget),
+        };
+        let partial = Likelihood::new(&model, panel, false, self.fixed_point)?;
+        let stage = maximise(&partial, &self.start)?;
+        if !self.full_likelihood {
+            return Ok(finish(stage, Some(&increments), n_obs, 0));
         }
+        let full = Likelihood::new(&model, panel, true, self.fixed_point)?;
+        let last = model.increments.len() - 1;
+        let start: Vec<f64> = stage
+            .theta
+            .iter()
+            .chain(&model.increments[..last])
+            .copied()
+            .collect();
+        let joint = maximise(&full, &start)?;
+        Ok(finish(joint, None, n_obs, stage.iterations))
     }
 }
 
-/// Newton steps with a Hessian from forward differences of the analytic gradient, kept
-/// fixed (a chord method): BHHH converges only linearly, and these take its answer to working
-/// precision in a few evaluations. Returns whether the Newton decrement fell below 1e-16;
-/// a step that fails to improve the likelihood ends the polish unconverged.
-fn polish(
-    model: &ZurcherModel,
-    cells: &[(u64, u64)],
-    mut theta: Vec<f64>,
-    mut current: Evaluation,
-    settings: FixedPointSettings,
-) -> (Vec<f64>, Evaluation, bool) {
+/// The fit at a maximum: with `increments` (the partial likelihood) θ₃ and its standard
+/// errors are the first stage's; otherwise they come from the joint maximum, the last entry's
+/// by the delta method.
+fn finish(
+    maximum: Maximum,
+    increments: Option<&Increments>,
+    n_obs: usize,
+    earlier_iterations: usize,
+) -> FittedDdc {
+    let Maximum {
+        theta,
+        at,
+        iterations,
+    } = maximum;
     let k = theta.len();
-    let ev = current.solved.ev.clone();
-    let mut hessian = vec![0.0; k * k];
-    for j in 0..k {
-        let h = 1e-6 * theta[j].abs().max(1.0);
-        let mut shifted = theta.clone();
-        shifted[j] += h;
-        let Ok(up) = evaluate(model, cells, &shifted, &ev, settings) else {
-            return (theta, current, false);
-        };
-        for i in 0..k {
-            hessian[i * k + j] = (up.gradient[i] - current.gradient[i]) / h;
+    let h = Mat::from_fn(k, k, |i, j| at.bhhh[i * k + j]);
+    let covariance = h.llt(Side::Lower).ok().map(|llt| llt.inverse());
+    let variance = |i: usize| covariance.as_ref().map_or(f64::NAN, |c| c[(i, i)]);
+    let model = at.model;
+    let k_cost = 1 + model.cost.n_coefficients();
+    let (increments_se, loglik_transition) = match increments {
+        Some(first_stage) => (first_stage.std_errors.clone(), first_stage.loglik),
+        None => {
+            let mut se: Vec<f64> = (k_cost..k).map(|i| variance(i).sqrt()).collect();
+            let last = covariance.as_ref().map_or(f64::NAN, |c| {
+                (k_cost..k)
+                    .flat_map(|i| (k_cost..k).map(move |j| (i, j)))
+                    .map(|(i, j)| c[(i, j)])
+                    .sum::<f64>()
+            });
+            se.push(last.sqrt());
+            (se, at.loglik_transition)
         }
-    }
-    // −H, symmetrised, must be positive definite at a maximum.
-    let negative = Mat::from_fn(k, k, |i, j| {
-        -0.5 * (hessian[i * k + j] + hessian[j * k + i])
-    });
-    let Ok(llt) = negative.llt(Side::Lower) else {
-        return (theta, current, false);
     };
-    for _ in 0..20 {
-        let step = llt.solve(Mat::from_fn(k, 1, |i, _| current.gradient[i]));
-        let decrement: f64 = (0..k).map(|i| step[(i, 0)] * current.gradient[i]).sum();
-        if decrement < 1e-16 {
-            return (theta, current, true);
-        }
-        let candidate: Vec<f64> = (0..k).map(|i| theta[i] + step[(i, 0)]).collect();
-        let Ok(next) = evaluate(model, cells, &candidate, &current.solved.ev, settings) else {
-            return (theta, current, false);
-        };
-        if next.loglik < current.loglik - 1e-12 * current.loglik.abs() {
-            return (theta, current, false);
-        }
-        theta = candidate;
-        current = next;
-    }
-    (theta, current, false)
-}
-
-/// The choice log-likelihood at (RC, θ), its gradient and BHHH matrix, by the implicit
-/// function theorem: ∂EV/∂θ = (I − T′)⁻¹ ∂T/∂θ.
-fn evaluate(
-    model: &ZurcherModel,
-    cells: &[(u64, u64)],
-    theta: &[f64],
-    ev_start: &[f64],
-    settings: FixedPointSettings,
-) -> Result<Evaluation> {
-    let n = model.n_states;
-    let k = theta.len();
-    let costs: Vec<f64> = (0..n).map(|x| model.cost(x, &theta[1..])).collect();
-    let bellman = Bellman {
+    FittedDdc {
+        increments: model.increments.clone(),
+        increments_se,
+        names: model.cost.parameter_names(),
+        std_errors: (0..k_cost).map(|i| variance(i).sqrt()).collect(),
+        estimates: theta[..k_cost].to_vec(),
+        loglik_choice: at.loglik_choice,
+        loglik_transition,
+        loglik: at.loglik_choice + loglik_transition,
+        full_likelihood: increments.is_none(),
+        n_obs,
+        iterations: earlier_iterations + iterations,
+        ev: at.solved.ev,
+        replace_probability: at.solved.replace_probability,
         model,
-        rc: theta[0],
-        costs,
-    };
-    let solved = bellman.solve(ev_start, settings)?;
-    let beta = model.beta;
-    let replace = &solved.replace_probability;
-    // ∂v_keep(x)/∂θ and ∂v_replace/∂θ holding EV fixed are the utilities' partials.
-    let mut d_ev = Vec::with_capacity(k);
-    for j in 0..k {
-        let flow: Vec<f64> = (0..n)
-            .map(|y| {
-                (1.0 - replace[y]) * model.keep_partial(y, j)
-                    + replace[y] * model.replace_partial(j)
-            })
-            .collect();
-        let rhs: Vec<f64> = (0..n).map(|x| model.expect(&flow, x)).collect();
-        d_ev.push(solved.implicit(&rhs));
     }
-    let mut loglik = 0.0;
-    let mut gradient = vec![0.0; k];
-    let mut bhhh = vec![0.0; k * k];
-    for (x, &(keeps, replacements)) in cells.iter().enumerate() {
-        if keeps + replacements == 0 {
-            continue;
-        }
-        let p_replace = replace[x];
-        // ∂(v_keep − v_replace)(x)/∂θ_j.
-        let d_gap: Vec<f64> = (0..k)
-            .map(|j| {
-                model.keep_partial(x, j) - model.replace_partial(j)
-                    + beta * (d_ev[j][x] - d_ev[j][0])
-            })
-            .collect();
-        for (count, kept) in [(keeps, true), (replacements, false)] {
-            if count == 0 {
-                continue;
-            }
-            let probability = if kept { 1.0 - p_replace } else { p_replace };
-            loglik += count as f64 * probability.ln();
-            let weight = if kept { p_replace } else { p_replace - 1.0 };
-            let score: Vec<f64> = d_gap.iter().map(|d| weight * d).collect();
-            for a in 0..k {
-                gradient[a] += count as f64 * score[a];
-                for b in 0..k {
-                    bhhh[a * k + b] += count as f64 * score[a] * score[b];
-                }
-            }
-        }
-    }
-    if !loglik.is_finite() {
-        return Err(Error::Numerical {
-            context: "NFXP".into(),
-            message: format!("the choice log-likelihood is {loglik} at {theta:?}"),
-        });
-    }
-    Ok(Evaluation {
-        loglik,
-        gradient,
-        bhhh,
-        solved,
-    })
 }
