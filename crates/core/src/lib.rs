@@ -2,7 +2,8 @@
 //!
 //! It owns the error type, seeds and portable random streams, the sparse [`TabularMdp`] with
 //! its readers and checks, observed choices (pairwise [`Comparisons`], [`SetChoices`] and the
-//! long-format [`ChoiceSets`] of discrete choice) with theirs, and the lookup of the data folder.
+//! long-format [`ChoiceSets`] of discrete choice) with theirs, panels of sequential
+//! keep-or-replace decisions ([`panel::Panel`]), and the lookup of the data folder.
 //!
 //! ```
 //! use choicelab_core::TabularMdp;
@@ -21,6 +22,7 @@ mod csv_lines;
 pub mod data;
 pub mod error;
 pub mod logistic;
+pub mod panel;
 pub mod random;
 pub mod rng;
 pub mod tabular;
@@ -31,5 +33,5 @@ pub use choices::{Comparison, Comparisons, Items, Outcome, SetChoice, SetChoices
 pub use data::DataDir;
 pub use error::{Error, Location, Result};
 pub use random::random_sparse_mdp;
-pub use rng::{rng, stream_rng, Rng, Seed};
+pub use rng::{draw_index, rng, stream_rng, Rng, Seed};
 pub use tabular::TabularMdp;

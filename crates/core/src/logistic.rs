@@ -20,6 +20,16 @@ pub fn log_sigmoid(x: f64) -> f64 {
     }
 }
 
+/// log Σ eˣ, computed from the largest x so that it neither overflows nor underflows; −∞ for
+/// an empty slice.
+pub fn log_sum_exp(xs: &[f64]) -> f64 {
+    let top = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if top == f64::NEG_INFINITY {
+        return top;
+    }
+    top + xs.iter().map(|x| (x - top).exp()).sum::<f64>().ln()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +40,13 @@ mod tests {
         assert!((sigmoid(3.0) + sigmoid(-3.0) - 1.0).abs() < 1e-15);
         assert!((log_sigmoid(-800.0) + 800.0).abs() < 1e-9);
         assert!(log_sigmoid(800.0) == 0.0 && sigmoid(-800.0) >= 0.0);
+    }
+
+    #[test]
+    fn log_sum_exp_is_stable() {
+        assert!((log_sum_exp(&[1000.0, 1000.0]) - 1000.0 - 2f64.ln()).abs() < 1e-12);
+        assert!((log_sum_exp(&[-1000.0, -1000.0]) + 1000.0 - 2f64.ln()).abs() < 1e-12);
+        assert_eq!(log_sum_exp(&[]), f64::NEG_INFINITY);
+        assert_eq!(log_sum_exp(&[f64::NEG_INFINITY, 0.0]), 0.0);
     }
 }

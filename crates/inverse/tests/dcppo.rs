@@ -119,7 +119,10 @@ fn each_stage_error_falls_with_the_data() {
             };
             let q = estimate_q(&world.features, &episodes, 1e-3).expect("stage 1");
             let w = recover_reward(&world.features, &episodes, &q, 1e-3).expect("stage 2");
-            (world.q_error(&q), world.reward_error(&w))
+            (
+                world.q_error(&q.tables(&world.features)),
+                world.reward_error(&w),
+            )
         })
         .collect();
     // 40× the data: roughly √40 ≈ 6.3× smaller errors; ask for 3×.
@@ -136,7 +139,7 @@ fn stage_two_recovers_the_reward_from_the_true_q() {
         theta: true_theta(&world),
         fits: Vec::new(),
     };
-    assert!(world.q_error(&truth) < 1e-9);
+    assert!(world.q_error(&truth.tables(&world.features)) < 1e-9);
     let w = recover_reward(&world.features, &episodes, &truth, 1e-6).expect("stage 2");
     assert!(world.reward_error(&w) < 0.05, "{}", world.reward_error(&w));
 }

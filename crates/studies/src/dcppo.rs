@@ -181,7 +181,7 @@ impl Config {
             })
             .collect::<Result<Vec<f64>>>()?;
         Ok(Outcome {
-            q_error: world.q_error(&q),
+            q_error: world.q_error(&q.tables(features)),
             reward_error: world.reward_error(&weights),
             suboptimality,
             theory_beta: theory,

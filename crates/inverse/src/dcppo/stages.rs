@@ -7,7 +7,8 @@ use choicelab_core::{Alternative, ChoiceSets, Error, Result};
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{Mat, Side};
 
-use crate::dcppo::world::{log_sum_exp, Episodes, Features, StepTables};
+use choicelab_core::logistic::log_sum_exp;
+use choicelab_envs::linear_ddc::{Episodes, Features, StepTables};
 
 /// Stage 1: Q̂_h(s,a) = φ(s,a)ᵀθ̂_h for each step h.
 #[derive(Debug, Clone)]

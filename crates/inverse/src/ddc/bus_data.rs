@@ -6,7 +6,7 @@ use std::path::Path;
 
 use choicelab_core::{Error, Location, Result};
 
-use crate::ddc::panel::{Observation, Panel};
+use choicelab_core::panel::{Observation, Panel};
 
 /// Rows of the header of each bus.
 const HEADER: usize = 11;

@@ -8,7 +8,7 @@ use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{Mat, Side};
 
 use crate::ddc::model::{CostShape, ZurcherModel};
-use crate::ddc::panel::{Increments, Panel};
+use choicelab_core::panel::{Increments, Panel};
 
 /// Euler–Mascheroni γ: the mean of a standard type-I extreme value shock.
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;

@@ -7,7 +7,7 @@ use choicelab_core::{Error, Result};
 
 use crate::ddc::fixed_point::{Bellman, FixedPointSettings, Solved};
 use crate::ddc::model::ZurcherModel;
-use crate::ddc::panel::Panel;
+use choicelab_core::panel::Panel;
 
 /// One cell of the panel: bus-months in state x with this decision and this increment since
 /// the month before.

@@ -9,15 +9,14 @@ mod likelihood;
 pub mod model;
 pub mod nfxp;
 pub mod outer;
-pub mod panel;
 pub mod simulate;
 
 pub use bus_data::{read_bus_group, BusGroup};
 pub use ccp::{Ccp, FittedCcp};
+pub use choicelab_core::panel::{Increments, Observation, Panel};
 pub use demand::replacement_demand;
 pub use fixed_point::FixedPointSettings;
 pub use model::{CostShape, ZurcherModel};
 pub use nfxp::{FittedDdc, Nfxp};
 pub use outer::Outer;
-pub use panel::{Increments, Observation, Panel};
 pub use simulate::simulate_fleet;

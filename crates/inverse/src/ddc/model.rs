@@ -3,7 +3,7 @@
 
 use choicelab_core::{Error, Result};
 
-use crate::ddc::panel::{Increments, Panel};
+use choicelab_core::panel::{Increments, Panel};
 
 /// The shape of the monthly maintenance cost c(x, θ) in the mileage state x, times a scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use crate::ddc::fixed_point::FixedPointSettings;
 use crate::ddc::likelihood::Likelihood;
 use crate::ddc::model::{CostShape, ZurcherModel};
 use crate::ddc::outer::{bfgs, bhhh, Budget, Maximum, Outer};
-use crate::ddc::panel::{Increments, Panel};
+use choicelab_core::panel::{Increments, Panel};
 
 /// NFXP's settings.
 #[derive(Debug, Clone)]

@@ -2,8 +2,9 @@
 //! φ(s,a) lie on the simplex, with P(s'|s,a) = Σ_k φ_k(s,a) μ_k(s') and r(s,a) = φ(s,a)ᵀw,
 //! and a human who chooses by the DDC model (soft-optimal with unit Gumbel shocks).
 
-use choicelab_core::{rng, stream_rng, Error, Result, Seed};
-use rand::{Rng, RngExt};
+use choicelab_core::logistic::log_sum_exp;
+use choicelab_core::{draw_index, rng, stream_rng, Error, Result, Rng, Seed};
+use rand::RngExt;
 use rand_distr::{Distribution, Gamma};
 
 /// Known state–action features: φ(s,a) ∈ ℝ^d for every state and action.
@@ -419,11 +420,11 @@ impl LinearDdcWorld {
         let mut transitions = Vec::with_capacity(episodes * self.horizon);
         for e in 0..episodes {
             let mut rng = stream_rng(seed, e as u64);
-            let mut state = draw(&mut rng, &self.initial);
+            let mut state = draw_index(&mut rng, &self.initial);
             for ph in &policy {
-                let action = draw(&mut rng, &ph[state * a..(state + 1) * a]);
+                let action = draw_index(&mut rng, &ph[state * a..(state + 1) * a]);
                 let i = state * a + action;
-                let next_state = draw(&mut rng, &p[i * s..(i + 1) * s]);
+                let next_state = draw_index(&mut rng, &p[i * s..(i + 1) * s]);
                 transitions.push(Transition {
                     state,
                     action,
@@ -439,20 +440,55 @@ impl LinearDdcWorld {
     }
 }
 
-/// An index drawn from a probability vector.
-fn draw(rng: &mut impl Rng, probabilities: &[f64]) -> usize {
-    let mut u = rng.random::<f64>();
-    for (i, p) in probabilities.iter().enumerate() {
-        if u < *p {
-            return i;
-        }
-        u -= p;
+impl LinearDdcWorld {
+    /// V*_1 − V^π_1 under the planted reward, from the initial distribution.
+    pub fn suboptimality(&self, policy: &[Vec<usize>]) -> f64 {
+        let rewards = self.rewards();
+        let best = self.value_of(&self.optimal_policy(&rewards), &rewards);
+        best - self.value_of(policy, &rewards)
     }
-    probabilities.iter().rposition(|p| *p > 0.0).unwrap_or(0)
+
+    /// Root mean squared error of rewards r̂_h = φᵀŵ_h (one weight vector per step) against
+    /// the planted ones (see [`LinearDdcWorld::centred_error`]).
+    pub fn reward_error(&self, reward_weights: &[Vec<f64>]) -> f64 {
+        let estimates: StepTables = reward_weights
+            .iter()
+            .map(|w| self.features.linear(w))
+            .collect();
+        self.centred_error(&estimates, &vec![self.rewards(); self.horizon])
+    }
+
+    /// Root mean squared error of estimated Q̂_h tables against the human's Q_h
+    /// (see [`LinearDdcWorld::centred_error`]).
+    pub fn q_error(&self, q: &StepTables) -> f64 {
+        self.centred_error(q, &self.human().0)
+    }
+
+    /// Root mean squared difference of per-step (s,a) tables, weighted by the human's
+    /// occupancy of (s,a) at each step, after removing each step's mean difference (the
+    /// constant that choices cannot identify); the squares are averaged over the steps.
+    pub fn centred_error(&self, estimates: &StepTables, truth: &StepTables) -> f64 {
+        let occupancy = self.human_occupancy();
+        let total: f64 = estimates
+            .iter()
+            .zip(truth)
+            .zip(&occupancy)
+            .map(|((estimate, truth), weights)| {
+                let difference: Vec<f64> = estimate.iter().zip(truth).map(|(e, t)| e - t).collect();
+                let mean = dot(weights, &difference);
+                weights
+                    .iter()
+                    .zip(&difference)
+                    .map(|(p, x)| p * (x - mean).powi(2))
+                    .sum::<f64>()
+            })
+            .sum();
+        (total / estimates.len().max(1) as f64).sqrt()
+    }
 }
 
 /// A draw from the symmetric Dirichlet(α) on `dim` points.
-fn dirichlet(rng: &mut impl Rng, alpha: f64, dim: usize) -> Result<Vec<f64>> {
+fn dirichlet(rng: &mut Rng, alpha: f64, dim: usize) -> Result<Vec<f64>> {
     let gamma = Gamma::new(alpha, 1.0)
         .map_err(|e| Error::parameter("concentration", format!("must be finite and > 0 ({e})")))?;
     let mut x: Vec<f64> = (0..dim).map(|_| gamma.sample(rng)).collect();
@@ -466,11 +502,6 @@ fn dirichlet(rng: &mut impl Rng, alpha: f64, dim: usize) -> Result<Vec<f64>> {
     Ok(x)
 }
 
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-pub(crate) fn log_sum_exp(xs: &[f64]) -> f64 {
-    let top = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    top + xs.iter().map(|x| (x - top).exp()).sum::<f64>().ln()
 }

@@ -1,7 +1,7 @@
 //! A panel of keep-or-replace decisions: per bus and month, the mileage state, whether the
 //! engine was replaced, and the state increase since the month before.
 
-use choicelab_core::{Error, Location, Result};
+use crate::{Error, Location, Result};
 
 /// One bus-month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
