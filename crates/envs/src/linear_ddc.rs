@@ -6,6 +6,7 @@ use choicelab_core::logistic::log_sum_exp;
 use choicelab_core::{draw_index, rng, stream_rng, Error, Result, Rng, Seed};
 use rand::RngExt;
 use rand_distr::{Distribution, Gamma};
+use serde::{Deserialize, Serialize};
 
 /// Known state–action features: φ(s,a) ∈ ℝ^d for every state and action.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,7 +160,8 @@ impl Episodes {
 }
 
 /// How [`LinearDdcWorld::generate`] draws a world.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WorldDesign {
     /// Number of states.
     pub states: usize,
@@ -178,6 +180,23 @@ pub struct WorldDesign {
     pub reward_scale: f64,
     /// Episodes start uniformly among this many states (narrow: poor coverage elsewhere).
     pub start_states: usize,
+}
+
+impl Default for WorldDesign {
+    /// The `dcppo` study's world: 60 states, 6 actions, d = 30, H = 4, features and
+    /// transitions concentrated (Dirichlet 0.03 and 0.05), rewards on [0, 10], one start state.
+    fn default() -> Self {
+        Self {
+            states: 60,
+            actions: 6,
+            dim: 30,
+            horizon: 4,
+            feature_concentration: 0.03,
+            transition_concentration: 0.05,
+            reward_scale: 10.0,
+            start_states: 1,
+        }
+    }
 }
 
 /// A finite-horizon linear MDP with a human who chooses by the DDC model.

@@ -1,5 +1,5 @@
-//! Criterion benchmarks of DCPPO's stages on the `dcppo` study's world (60 states, 6 actions,
-//! d = 30, H = 4) with 1,000 logged episodes.
+//! Criterion benchmarks of DCPPO's stages on the `dcppo` study's world
+//! (`WorldDesign::default()`: 60 states, 6 actions, d = 30, H = 4) with 1,000 logged episodes.
 
 use choicelab_inverse::dcppo::{
     estimate_q, pessimistic_plan, recover_reward, LinearDdcWorld, Pessimism, WorldDesign,
@@ -7,17 +7,7 @@ use choicelab_inverse::dcppo::{
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench_dcppo(c: &mut Criterion) {
-    let design = WorldDesign {
-        states: 60,
-        actions: 6,
-        dim: 30,
-        horizon: 4,
-        feature_concentration: 0.03,
-        transition_concentration: 0.05,
-        reward_scale: 10.0,
-        start_states: 1,
-    };
-    let world = LinearDdcWorld::generate(&design, 0).expect("world");
+    let world = LinearDdcWorld::generate(&WorldDesign::default(), 0).expect("world");
     let episodes = world.simulate(1_000, 1);
     let features = &world.features;
     let q = estimate_q(features, &episodes, 1e-3).expect("stage 1");

@@ -21,22 +21,8 @@ pub struct DcppoStudy;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Number of states.
-    pub states: usize,
-    /// Number of actions.
-    pub actions: usize,
-    /// Feature dimension d.
-    pub dim: usize,
-    /// Steps per episode H.
-    pub horizon: usize,
-    /// Dirichlet concentration of φ(s,a).
-    pub feature_concentration: f64,
-    /// Dirichlet concentration of the next-state mixtures μ_k.
-    pub transition_concentration: f64,
-    /// Reward weights uniform on [0, reward_scale] (the human's shocks have unit scale).
-    pub reward_scale: f64,
-    /// Episodes start uniformly among this many states.
-    pub start_states: usize,
+    /// The worlds: each is drawn from this design with its own seed.
+    pub world: WorldDesign,
     /// Numbers of logged episodes n (nested: each is a prefix of the largest).
     pub sizes: Vec<usize>,
     /// Independent worlds, each with its own data.
@@ -56,14 +42,7 @@ pub struct Config {
 impl StudyConfig for Config {
     fn paper() -> Self {
         Config {
-            states: 60,
-            actions: 6,
-            dim: 30,
-            horizon: 4,
-            feature_concentration: 0.03,
-            transition_concentration: 0.05,
-            reward_scale: 10.0,
-            start_states: 1,
+            world: WorldDesign::default(),
             sizes: vec![30, 100, 300, 1000, 3000, 10000],
             worlds: 40,
             beta: 1.0,
@@ -130,19 +109,6 @@ fn log_slope(points: &[(f64, f64)]) -> f64 {
 }
 
 impl Config {
-    fn design(&self) -> WorldDesign {
-        WorldDesign {
-            states: self.states,
-            actions: self.actions,
-            dim: self.dim,
-            horizon: self.horizon,
-            feature_concentration: self.feature_concentration,
-            transition_concentration: self.transition_concentration,
-            reward_scale: self.reward_scale,
-            start_states: self.start_states,
-        }
-    }
-
     /// Every stage on the first n episodes of `all`.
     fn outcome(&self, world: &LinearDdcWorld, all: &Episodes, n: usize) -> Result<Outcome> {
         let episodes = Episodes {
@@ -164,7 +130,7 @@ impl Config {
                 hi - lo
             })
             .fold(0.0, f64::max);
-        let theory = theory_beta(self.dim, self.horizon, n, self.delta, range);
+        let theory = theory_beta(self.world.dim, self.world.horizon, n, self.delta, range);
         let betas = self.beta_sweep.iter().copied().chain([self.beta, theory]);
         let suboptimality = betas
             .map(|beta| {
@@ -207,13 +173,13 @@ impl Study for DcppoStudy {
             ));
         }
         let largest = *config.sizes.iter().max().expect("sizes is not empty");
-        let design = config.design();
+        let design = &config.world;
         progress.stage("dcppo: generating worlds and fitting the three stages");
         // Worlds in parallel, each deterministic; `collect` keeps their order.
         let per_world: Vec<Vec<Outcome>> = (0..config.worlds)
             .into_par_iter()
             .map(|w| {
-                let world = LinearDdcWorld::generate(&design, config.seed + w as u64)?;
+                let world = LinearDdcWorld::generate(design, config.seed + w as u64)?;
                 let all = world.simulate(largest, config.seed + 1_000_000 + w as u64);
                 config
                     .sizes

@@ -111,30 +111,48 @@ pub(crate) fn bhhh(likelihood: &Likelihood, start: &[f64], budget: Budget) -> Re
                 iterations: iteration - 1,
             });
         }
-        let mut step = 1.0;
-        loop {
-            let candidate: Vec<f64> = (0..k)
-                .map(|i| theta[i] + step * direction[(i, 0)])
-                .collect();
-            match likelihood.evaluate(&candidate, &ev) {
-                Ok(next) if next.loglik() >= current.loglik() - 1e-10 * current.loglik().abs() => {
-                    theta = candidate;
-                    current = next;
-                    break;
-                }
-                _ if step > 1e-8 => step /= 2.0,
-                Ok(_) | Err(_) => {
-                    return Err(Error::Numerical {
-                        context: "NFXP (BHHH)".into(),
-                        message: format!(
-                            "no ascent along the BHHH direction at iteration {iteration}"
-                        ),
-                    })
-                }
-            }
-        }
+        let direction: Vec<f64> = (0..k).map(|i| direction[(i, 0)]).collect();
+        let floor = current.loglik() - 1e-10 * current.loglik().abs();
+        (theta, current) = backtrack(likelihood, &theta, &direction, &ev, 1e-8, |_, next| {
+            next.loglik() >= floor
+        })
+        .ok_or_else(|| no_ascent("BHHH", iteration))?;
     }
     Err(not_converged("NFXP (BHHH)", budget, &current))
+}
+
+/// Halves the step along `direction` from 1 until `accept(step, evaluation)` holds (a failed
+/// evaluation counts as a rejection); None once the step is below `smallest`.
+fn backtrack(
+    likelihood: &Likelihood,
+    theta: &[f64],
+    direction: &[f64],
+    ev: &[f64],
+    smallest: f64,
+    accept: impl Fn(f64, &Evaluation) -> bool,
+) -> Option<(Vec<f64>, Evaluation)> {
+    let mut step = 1.0;
+    while step >= smallest {
+        let candidate: Vec<f64> = theta
+            .iter()
+            .zip(direction)
+            .map(|(t, d)| t + step * d)
+            .collect();
+        if let Ok(next) = likelihood.evaluate(&candidate, ev) {
+            if accept(step, &next) {
+                return Some((candidate, next));
+            }
+        }
+        step /= 2.0;
+    }
+    None
+}
+
+fn no_ascent(method: &str, iteration: usize) -> Error {
+    Error::Numerical {
+        context: format!("NFXP ({method})"),
+        message: format!("no ascent along the {method} direction at iteration {iteration}"),
+    }
 }
 
 /// BFGS from `start`: H⁻¹ starts as the inverse BHHH matrix there; steps backtrack until
@@ -158,26 +176,17 @@ pub(crate) fn bfgs(likelihood: &Likelihood, start: &[f64], budget: Budget) -> Re
                 iterations: iteration - 1,
             });
         }
-        let mut step = 1.0;
-        let (candidate, next) = loop {
-            let candidate: Vec<f64> = (0..k)
-                .map(|i| theta[i] + step * direction[(i, 0)])
-                .collect();
-            match likelihood.evaluate(&candidate, &current.solved.ev) {
-                Ok(next) if next.loglik() >= current.loglik() + 1e-4 * step * slope => {
-                    break (candidate, next)
-                }
-                _ if step > 1e-10 => step /= 2.0,
-                Ok(_) | Err(_) => {
-                    return Err(Error::Numerical {
-                        context: "NFXP (BFGS)".into(),
-                        message: format!(
-                            "no ascent along the BFGS direction at iteration {iteration}"
-                        ),
-                    })
-                }
-            }
-        };
+        let direction: Vec<f64> = (0..k).map(|i| direction[(i, 0)]).collect();
+        let base = current.loglik();
+        let (candidate, next) = backtrack(
+            likelihood,
+            &theta,
+            &direction,
+            &current.solved.ev,
+            1e-10,
+            |step, next| next.loglik() >= base + 1e-4 * step * slope,
+        )
+        .ok_or_else(|| no_ascent("BFGS", iteration))?;
         // Minimising −LL: s = Δθ, y = Δ(−∇LL).
         let s = Mat::from_fn(k, 1, |i, _| candidate[i] - theta[i]);
         let y = Mat::from_fn(k, 1, |i, _| current.gradient[i] - next.gradient[i]);
