@@ -1,6 +1,7 @@
 //! A linear dynamic-discrete-choice world: a finite-horizon linear MDP whose features
 //! φ(s,a) lie on the simplex, with P(s'|s,a) = Σ_k φ_k(s,a) μ_k(s') and r(s,a) = φ(s,a)ᵀw,
-//! and a human who chooses by the DDC model (soft-optimal with unit Gumbel shocks).
+//! and a human who chooses by the DDC model (soft-optimal with unit-scale, mean-zero Gumbel
+//! shocks).
 
 use choicelab_core::logistic::log_sum_exp;
 use choicelab_core::{draw_index, rng, stream_rng, Error, Result, Rng, Seed};
@@ -227,6 +228,15 @@ impl LinearDdcWorld {
             horizon,
             ..
         } = *design;
+        if states == 0 || actions < 2 || dim == 0 || horizon == 0 {
+            return Err(Error::parameter(
+                "world",
+                format!(
+                    "need states, dim and horizon ≥ 1 and actions ≥ 2, got {states} states, \
+                     {actions} actions, dim {dim}, horizon {horizon}"
+                ),
+            ));
+        }
         if design.start_states == 0 || design.start_states > states {
             return Err(Error::parameter(
                 "start_states",
@@ -289,6 +299,17 @@ impl LinearDdcWorld {
             p.iter().all(|x| x.is_finite() && *x >= 0.0)
                 && (p.iter().sum::<f64>() - 1.0).abs() < 1e-9
         };
+        let a = self.actions();
+        if let Some(i) = (0..s * a).find(|&i| !is_distribution(self.features.at(i / a, i % a))) {
+            return Err(Error::parameter(
+                "features",
+                format!(
+                    "φ({},{}) is not on the simplex, so P(·|s,a) = Σ φ_k μ_k is no distribution",
+                    i / a,
+                    i % a
+                ),
+            ));
+        }
         if let Some(k) =
             (0..d).find(|&k| !is_distribution(&self.next_state_mix[k * s..(k + 1) * s]))
         {
@@ -342,7 +363,9 @@ impl LinearDdcWorld {
     }
 
     /// The human's Q_h and policy π_h(a|s) = exp Q_h(s,a) / Σ_b exp Q_h(s,b), with
-    /// V_h(s) = log Σ_a exp Q_h(s,a) (Gumbel shocks of location 0, so no Euler constant).
+    /// V_h(s) = log Σ_a exp Q_h(s,a): the shocks are Gumbel centred at mean zero (location −γ,
+    /// γ Euler's constant), so the expected maximum carries no γ. Another location would add a
+    /// constant per step, which changes no choice.
     pub fn human(&self) -> (StepTables, StepTables) {
         let rewards = self.rewards();
         let p = self.transitions();
@@ -371,9 +394,24 @@ impl LinearDdcWorld {
 
     /// V^π_1 for a deterministic policy (`policy[h][s]` the action) under rewards r, averaged
     /// over the initial distribution.
-    pub fn value_of(&self, policy: &[Vec<usize>], rewards: &[f64]) -> f64 {
-        let p = self.transitions();
+    pub fn value_of(&self, policy: &[Vec<usize>], rewards: &[f64]) -> Result<f64> {
         let (s, a) = (self.states(), self.actions());
+        if policy.len() != self.horizon
+            || policy
+                .iter()
+                .any(|ph| ph.len() != s || ph.iter().any(|x| *x >= a))
+            || rewards.len() != s * a
+        {
+            return Err(Error::parameter(
+                "policy",
+                format!(
+                    "need {} steps of {s} actions below {a}, and {} rewards",
+                    self.horizon,
+                    s * a
+                ),
+            ));
+        }
+        let p = self.transitions();
         let mut value = vec![0.0; s];
         for h in (0..self.horizon).rev() {
             value = (0..s)
@@ -383,7 +421,7 @@ impl LinearDdcWorld {
                 })
                 .collect();
         }
-        dot(&self.initial, &value)
+        Ok(dot(&self.initial, &value))
     }
 
     /// An optimal deterministic policy for rewards r (no shocks), by backward induction.
@@ -461,10 +499,10 @@ impl LinearDdcWorld {
 
 impl LinearDdcWorld {
     /// V*_1 − V^π_1 under the planted reward, from the initial distribution.
-    pub fn suboptimality(&self, policy: &[Vec<usize>]) -> f64 {
+    pub fn suboptimality(&self, policy: &[Vec<usize>]) -> Result<f64> {
         let rewards = self.rewards();
-        let best = self.value_of(&self.optimal_policy(&rewards), &rewards);
-        best - self.value_of(policy, &rewards)
+        let best = self.value_of(&self.optimal_policy(&rewards), &rewards)?;
+        Ok(best - self.value_of(policy, &rewards)?)
     }
 
     /// Root mean squared error of rewards r̂_h = φᵀŵ_h (one weight vector per step) against

@@ -2,8 +2,8 @@
 //! determinism and clear errors.
 
 use choicelab_inverse::dcppo::{
-    estimate_q, pessimistic_plan, recover_reward, Dcppo, Episodes, Features, LinearDdcWorld,
-    Pessimism, QEstimate, Transition, WorldDesign,
+    estimate_q, pessimistic_plan, recover_reward, theory_beta, Dcppo, Episodes, Features,
+    LinearDdcWorld, Pessimism, QEstimate, Transition, WorldDesign,
 };
 
 fn design() -> WorldDesign {
@@ -83,10 +83,20 @@ fn the_world_is_a_linear_mdp_with_a_logit_human() {
     }
     // The optimal policy is at least as good as any other, e.g. always action 0.
     let rewards = world.rewards();
-    let best = world.value_of(&world.optimal_policy(&rewards), &rewards);
+    let best = world
+        .value_of(&world.optimal_policy(&rewards), &rewards)
+        .expect("a valid policy");
     let zero = vec![vec![0; s]; world.horizon];
-    assert!(best >= world.value_of(&zero, &rewards) - 1e-12);
-    assert_eq!(world.suboptimality(&world.optimal_policy(&rewards)), 0.0);
+    assert!(best >= world.value_of(&zero, &rewards).expect("valid") - 1e-12);
+    assert_eq!(
+        world
+            .suboptimality(&world.optimal_policy(&rewards))
+            .unwrap(),
+        0.0
+    );
+    let out_of_range = vec![vec![a; s]; world.horizon];
+    assert!(world.suboptimality(&out_of_range).is_err());
+    assert!(world.suboptimality(&zero[1..]).is_err());
 }
 
 #[test]
@@ -157,7 +167,10 @@ fn planning_with_the_true_reward_and_much_data_is_near_optimal() {
             Pessimism { beta, ridge: 1e-3 },
         )
         .expect("stage 3");
-        assert!(world.suboptimality(&plan.policy) < 0.01, "β = {beta}");
+        assert!(
+            world.suboptimality(&plan.policy).unwrap() < 0.01,
+            "β = {beta}"
+        );
     }
 }
 
@@ -190,10 +203,24 @@ fn the_bonus_lowers_the_values_and_shrinks_with_data() {
     for (more, less) in pessimistic.bonus[0].iter().zip(&sparse.bonus[0]) {
         assert!(more < less);
     }
-    // A huge bonus pins every value at the floor of its range.
+    // A huge bonus pins every value at the floor of its range; the ties then go to the least
+    // penalised action, not to action 0.
     let floor = plan(1e9, &episodes);
     let first = floor.q[0][0];
     assert!(floor.q[0].iter().all(|q| *q == first));
+    assert_eq!(floor.floor_share(), 1.0);
+    assert!(plain.floor_share() < 0.5);
+    let least_penalised = (0..world.states())
+        .map(|x| {
+            (0..world.actions())
+                .min_by(|&i, &j| {
+                    let b = &floor.bonus[0];
+                    b[x * world.actions() + i].total_cmp(&b[x * world.actions() + j])
+                })
+                .unwrap()
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(floor.policy[0], least_penalised);
 }
 
 #[test]
@@ -282,6 +309,23 @@ fn bad_input_is_reported() {
     episodes.transitions.pop();
     let ragged = error(estimate_q(&world.features, &episodes, 1e-3).unwrap_err());
     assert!(ragged.contains("whole episodes"), "{ragged}");
+    let episodes = world.simulate(50, 7);
+    let nan_weights = vec![vec![f64::NAN; world.features.dim()]; world.horizon];
+    let nan = error(
+        pessimistic_plan(
+            &world.features,
+            &episodes,
+            &nan_weights,
+            Pessimism {
+                beta: 1.0,
+                ridge: 1e-3,
+            },
+        )
+        .unwrap_err(),
+    );
+    assert!(nan.contains("finite weights"), "{nan}");
+    let zero_ridge = error(estimate_q(&world.features, &episodes, 0.0).unwrap_err());
+    assert!(zero_ridge.contains("ridge"), "{zero_ridge}");
     let shape = error(Features::new(2, 2, 2, vec![0.0; 7]).unwrap_err());
     assert!(shape.contains("8 values"), "{shape}");
     let nan = error(Features::new(1, 2, 1, vec![0.0, f64::NAN]).unwrap_err());
@@ -292,4 +336,16 @@ fn bad_input_is_reported() {
     };
     let no_start = error(LinearDdcWorld::generate(&narrow, 1).unwrap_err());
     assert!(no_start.contains("start_states"), "{no_start}");
+    let flat = WorldDesign { dim: 0, ..design() };
+    let no_features = error(LinearDdcWorld::generate(&flat, 1).unwrap_err());
+    assert!(no_features.contains("dim 0"), "{no_features}");
+    let mut off_simplex = world.clone();
+    let (s, a, d) = (world.states(), world.actions(), world.features.dim());
+    let mut values: Vec<f64> = (0..s * a).flat_map(|_| vec![1.0 / d as f64; d]).collect();
+    values[0] = 2.0;
+    off_simplex.features = Features::new(s, a, d, values).unwrap();
+    let not_distribution = error(off_simplex.check().unwrap_err());
+    assert!(not_distribution.contains("φ(0,0)"), "{not_distribution}");
+    assert!(theory_beta(6, 3, 100, 0.0, 1.0).is_err());
+    assert!(theory_beta(6, 3, 100, 0.05, 1.0).unwrap() > 0.0);
 }

@@ -35,6 +35,7 @@ impl QEstimate {
 /// constant it leaves shifts every reward of a step alike and so changes no policy.
 pub fn estimate_q(features: &Features, episodes: &Episodes, ridge: f64) -> Result<QEstimate> {
     episodes.check(features)?;
+    check_ridge(ridge)?;
     let (a, d) = (features.actions(), features.dim());
     let attributes: Vec<String> = (0..d).map(|k| format!("phi{k}")).collect();
     let attribute_refs: Vec<&str> = attributes.iter().map(String::as_str).collect();
@@ -72,13 +73,7 @@ pub fn estimate_q(features: &Features, episodes: &Episodes, ridge: f64) -> Resul
                 .collect();
             sets.push(&e.to_string(), &rows)?;
         }
-        let fit = model.fit(&sets).map_err(|e| match e {
-            Error::Numerical { context, message } => Error::Numerical {
-                context: format!("DCPPO stage 1, step {h}: {context}"),
-                message,
-            },
-            other => other,
-        })?;
+        let fit = model.fit(&sets).map_err(|e| at_step(e, h))?;
         theta.push(
             coefficients
                 .iter()
@@ -88,6 +83,31 @@ pub fn estimate_q(features: &Features, episodes: &Episodes, ridge: f64) -> Resul
         fits.push(fit);
     }
     Ok(QEstimate { theta, fits })
+}
+
+/// Names the stage-1 step in a numerical error.
+fn at_step(error: Error, h: usize) -> Error {
+    let prefix = format!("DCPPO stage 1, step {h}");
+    match error {
+        Error::Numerical { context, message } => Error::Numerical {
+            context: format!("{prefix}: {context}"),
+            message,
+        },
+        Error::NotConverged {
+            method,
+            iterations,
+            residual,
+            tolerance,
+            reason,
+        } => Error::NotConverged {
+            method: format!("{prefix}: {method}"),
+            iterations,
+            residual,
+            tolerance,
+            reason,
+        },
+        other => other,
+    }
 }
 
 /// Stage 2: reward weights ŵ_h = argmin Σ_τ (φ(s_τ,a_τ)ᵀw − y_τ)² + λ‖w‖², with
@@ -147,8 +167,23 @@ pub struct PessimisticPlan {
     pub q: StepTables,
     /// Γ_h(s,a), per step.
     pub bonus: StepTables,
-    /// π̂_h(s) = argmax_a Q̄_h(s,a), per step.
+    /// π̂_h(s) = argmax_a Q̄_h(s,a), per step; ties (as when the bonus pins several actions
+    /// at the floor) go to the larger unclipped value r̂ + P̂V̄ − Γ.
     pub policy: Vec<Vec<usize>>,
+    /// [lo_h, hi_h], the range Q̄_h is clipped to, per step.
+    pub range: Vec<(f64, f64)>,
+}
+
+impl PessimisticPlan {
+    /// The share of Q̄_h(s,a) entries, over every step, pinned at the floor of their range.
+    pub fn floor_share(&self) -> f64 {
+        let (mut floored, mut total) = (0usize, 0usize);
+        for (qh, (lo, _)) in self.q.iter().zip(&self.range) {
+            floored += qh.iter().filter(|q| **q <= *lo).count();
+            total += qh.len();
+        }
+        floored as f64 / total.max(1) as f64
+    }
 }
 
 /// Stage 3: pessimistic value iteration with rewards r̂_h = φᵀŵ_h. For h = H…1:
@@ -170,11 +205,15 @@ pub fn pessimistic_plan(
         ));
     }
     let horizon = episodes.horizon;
-    if reward_weights.len() != horizon || reward_weights.iter().any(|w| w.len() != features.dim()) {
+    if reward_weights.len() != horizon
+        || reward_weights
+            .iter()
+            .any(|w| w.len() != features.dim() || w.iter().any(|x| !x.is_finite()))
+    {
         return Err(Error::parameter(
             "reward_weights",
             format!(
-                "need {horizon} vectors of {} weights, one per step",
+                "need {horizon} vectors of {} finite weights, one per step",
                 features.dim()
             ),
         ));
@@ -197,6 +236,7 @@ pub fn pessimistic_plan(
         q: vec![Vec::new(); horizon],
         bonus: vec![Vec::new(); horizon],
         policy: vec![Vec::new(); horizon],
+        range: (0..horizon).map(|h| (lo[h], hi[h])).collect(),
     };
     for h in (0..horizon).rev() {
         let system = RidgeSystem::accumulate(
@@ -213,14 +253,15 @@ pub fn pessimistic_plan(
                 settings.beta * system.norm_squared(phi).max(0.0).sqrt()
             })
             .collect();
-        let qh: Vec<f64> = (0..s * a)
-            .map(|i| (rewards[h][i] + continuation[i] - bonus[i]).clamp(lo[h], hi[h]))
+        let unclipped: Vec<f64> = (0..s * a)
+            .map(|i| rewards[h][i] + continuation[i] - bonus[i])
             .collect();
+        let qh: Vec<f64> = unclipped.iter().map(|q| q.clamp(lo[h], hi[h])).collect();
         let mut policy = Vec::with_capacity(s);
         for state in 0..s {
-            let row = &qh[state * a..(state + 1) * a];
-            let best = (0..a).fold(0, |b, j| if row[j] > row[b] { j } else { b });
-            value[state] = row[best];
+            let key = |j: usize| (qh[state * a + j], unclipped[state * a + j]);
+            let best = (0..a).fold(0, |b, j| if key(j) > key(b) { j } else { b });
+            value[state] = qh[state * a + best];
             policy.push(best);
         }
         plan.q[h] = qh;
@@ -231,16 +272,36 @@ pub fn pessimistic_plan(
 }
 
 /// PEVI's theoretical bonus multiplier β = c·d·H·√ζ with ζ = log(2dHK/δ) and c = 1, times
-/// the reward range (PEVI assumes rewards in [0,1]).
+/// the reward range (PEVI assumes rewards in [0,1]); K is the number of episodes and δ the
+/// failure probability.
 pub fn theory_beta(
     dim: usize,
     horizon: usize,
     episodes: usize,
     delta: f64,
     reward_range: f64,
-) -> f64 {
+) -> Result<f64> {
+    if !(delta > 0.0 && delta < 1.0) {
+        return Err(Error::parameter(
+            "delta",
+            format!("must lie in (0, 1), got {delta}"),
+        ));
+    }
+    if dim == 0
+        || horizon == 0
+        || episodes == 0
+        || !(reward_range.is_finite() && reward_range >= 0.0)
+    {
+        return Err(Error::parameter(
+            "theory_beta",
+            format!(
+                "needs d, H and K ≥ 1 and a finite reward range, got d = {dim}, H = {horizon}, \
+                 K = {episodes}, range {reward_range}"
+            ),
+        ));
+    }
     let (d, h, k) = (dim as f64, horizon as f64, episodes as f64);
-    d * h * (2.0 * d * h * k / delta).ln().sqrt() * reward_range
+    Ok(d * h * (2.0 * d * h * k / delta).ln().sqrt() * reward_range)
 }
 
 fn check_ridge(ridge: f64) -> Result<()> {
