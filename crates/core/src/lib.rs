@@ -22,6 +22,7 @@ mod csv_lines;
 pub mod data;
 pub mod error;
 pub mod logistic;
+pub mod npy;
 pub mod panel;
 pub mod random;
 pub mod rng;

@@ -4,6 +4,8 @@
 //! expected-value fixed point solved by contraction and Newton–Kantorovich steps, and
 //! estimation by nested fixed point (NFXP) and conditional choice probabilities (CCP).
 //! [`dcppo`] learns a dynamic chooser's reward and plans pessimistically with it.
+//! [`preferences`] models how people compare trajectory segments (partial return, regret).
 
 pub mod dcppo;
 pub mod ddc;
+pub mod preferences;
