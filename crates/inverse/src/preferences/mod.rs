@@ -1,13 +1,18 @@
 //! Preferences over trajectory segments (Knox et al. 2022): the partial-return and regret
-//! models of how a person compares two segments, and the human comparisons shipped in
-//! `delivery/human_data`.
+//! models of how a person compares two segments, synthetic comparisons on delivery boards,
+//! maximum-likelihood reward learners under either model, and the human comparisons shipped
+//! in `delivery/human_data`.
 
 pub mod human;
+pub mod learn;
+pub mod segments;
 
 use choicelab_core::logistic::{log_sigmoid, sigmoid};
 use choicelab_core::{Error, Result};
 
 pub use human::{HumanPreferences, Segment, CONDITIONS};
+pub use learn::{scaled_return, FittedReward, RewardLearner};
+pub use segments::{label, optimal, random_pairs, summarise, Labelling, SegmentSummary};
 
 /// How a person is modelled to compare segment 1 with segment 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
