@@ -52,6 +52,17 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
     assert_eq!(metrics["ddc-monte-carlo.verdict"], "reproduced");
     assert_eq!(metrics["ddc-monte-carlo.b9999.nfxp.converged_share"], 1.0);
     assert_eq!(metrics["dcppo.verdict"], "partly reproduced");
+    assert_eq!(metrics["regret-preferences.verdict"], "reproduced");
+    assert_eq!(
+        metrics["regret-preferences.human.status"],
+        "skipped: no data"
+    );
+    let regret = |key: &str| {
+        metrics[format!("regret-preferences.{key}")]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(regret("regret.scaled_return.n300") > regret("partial_return.scaled_return.n300"));
     let dcppo = |key: &str| metrics[format!("dcppo.{key}")].as_f64().unwrap();
     assert!(dcppo("n30.pessimistic.suboptimality") < dcppo("n30.plain.suboptimality"));
     assert!(dcppo("reward_error") < dcppo("n30.reward_error") / 5.0);

@@ -133,6 +133,18 @@ fn set_path(table: &mut Table, path: &str, new: Value) -> std::result::Result<()
     }
 }
 
+/// Checks that the counts in configuration key `name` (data sizes, budgets) are at least 1
+/// and strictly increasing.
+pub(crate) fn check_increasing(name: &str, counts: &[usize]) -> Result<()> {
+    if counts.is_empty() || counts[0] == 0 || counts.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Error::parameter(
+            name,
+            format!("need counts ≥ 1 in strictly increasing order, got {counts:?}"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

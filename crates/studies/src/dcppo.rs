@@ -9,7 +9,7 @@ use choicelab_inverse::dcppo::{
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{to_toml, StudyConfig};
+use crate::config::{check_increasing, to_toml, StudyConfig};
 use crate::plot::{line_chart, Series};
 use crate::registry::{Progress, RunOptions, Study};
 use crate::report::{fmt_number, Figure, Report, Table};
@@ -128,18 +128,7 @@ impl Config {
                 ),
             ));
         }
-        if self.sizes.is_empty()
-            || self.sizes[0] == 0
-            || self.sizes.windows(2).any(|w| w[0] >= w[1])
-        {
-            return Err(Error::parameter(
-                "sizes",
-                format!(
-                    "need data sizes ≥ 1 in strictly increasing order, got {:?}",
-                    self.sizes
-                ),
-            ));
-        }
+        check_increasing("sizes", &self.sizes)?;
         let mut betas = self.beta_sweep.clone();
         betas.sort_by(f64::total_cmp);
         if betas.windows(2).any(|w| w[0] == w[1]) || betas.iter().any(|b| b.is_nan() || *b < 0.0) {

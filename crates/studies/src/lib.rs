@@ -18,6 +18,7 @@ pub mod ddc_monte_carlo;
 pub mod mdp_examples;
 pub mod plot;
 pub mod registry;
+pub mod regret_preferences;
 pub mod report;
 pub mod swissmetro;
 pub mod tour;

@@ -7,6 +7,7 @@ use crate::config::ConfigSources;
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::mdp_examples::MdpExamples;
+use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::swissmetro::Swissmetro;
 use crate::tour::Tour;
@@ -54,6 +55,7 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &BusEngine,
         &DdcMonteCarlo,
         &DcppoStudy,
+        &RegretPreferences,
     ]
 }
 

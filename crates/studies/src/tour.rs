@@ -10,6 +10,7 @@ use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::mdp_examples::MdpExamples;
 use crate::registry::{Progress, RunOptions, Study};
+use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::swissmetro::Swissmetro;
 use crate::utility_engineering::UtilityEngineering;
@@ -33,6 +34,8 @@ pub struct Config {
     pub ddc_monte_carlo: bool,
     /// Run `dcppo --quick`.
     pub dcppo: bool,
+    /// Run `regret-preferences --quick`.
+    pub regret_preferences: bool,
 }
 
 impl StudyConfig for Config {
@@ -44,6 +47,7 @@ impl StudyConfig for Config {
             bus_engine: true,
             ddc_monte_carlo: true,
             dcppo: true,
+            regret_preferences: true,
         }
     }
     fn quick() -> Self {
@@ -77,13 +81,14 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 6] = [
+        let parts: [(bool, &dyn Study); 7] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
             (config.bus_engine, &BusEngine),
             (config.ddc_monte_carlo, &DdcMonteCarlo),
             (config.dcppo, &DcppoStudy),
+            (config.regret_preferences, &RegretPreferences),
         ];
         for (enabled, study) in parts {
             if !enabled {

@@ -53,7 +53,8 @@ impl RewardLearner {
     /// Partial return: Newton's method on a concave logistic likelihood. Regret: each step
     /// freezes w's optimal policy π, whose successor features ψ make the argument linear in w,
     /// z = Δφ + Δ(γᵀψ(end)) − Δψ(start); a Newton step on that model, halved until the true
-    /// likelihood (with π re-optimised) improves. Starts from the partial-return fit.
+    /// likelihood (with π re-optimised) improves; it stops when w or the likelihood stops
+    /// moving. Starts from the partial-return fit.
     pub fn fit(
         &self,
         board: &DeliveryBoard,
@@ -132,8 +133,13 @@ impl RewardLearner {
                         .zip(&w)
                         .map(|(a, b)| (a - b).abs())
                         .fold(0.0, f64::max);
+                    let gain = trial_value - value;
                     (w, value, z) = (trial, trial_value, trial_z);
-                    if change < 1e-8 * w.iter().fold(1.0, |m: f64, x| m.max(x.abs())) {
+                    // The likelihood is only piecewise smooth in w (π* jumps), so also stop
+                    // once it no longer improves.
+                    if change < 1e-8 * w.iter().fold(1.0, |m: f64, x| m.max(x.abs()))
+                        || gain < 1e-10 * value.abs().max(1.0)
+                    {
                         return Ok(self.finish(board, pairs, labels, w, iteration));
                     }
                 }
