@@ -63,6 +63,10 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
             .unwrap()
     };
     assert!(regret("regret.scaled_return.n300") > regret("partial_return.scaled_return.n300"));
+    for method in ["plain", "flip", "smooth", "margin"] {
+        let key = format!("reward-model-robustness.{method}.accuracy");
+        assert!(metrics[&key].as_f64().unwrap() > 0.5, "{key}");
+    }
     let dcppo = |key: &str| metrics[format!("dcppo.{key}")].as_f64().unwrap();
     assert!(dcppo("n30.pessimistic.suboptimality") < dcppo("n30.plain.suboptimality"));
     assert!(dcppo("reward_error") < dcppo("n30.reward_error") / 5.0);

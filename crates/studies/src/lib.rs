@@ -20,6 +20,7 @@ pub mod plot;
 pub mod registry;
 pub mod regret_preferences;
 pub mod report;
+pub mod reward_model_robustness;
 pub mod swissmetro;
 pub mod tour;
 pub mod utility_engineering;

@@ -9,6 +9,7 @@ use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::mdp_examples::MdpExamples;
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
+use crate::reward_model_robustness::RewardModelRobustness;
 use crate::swissmetro::Swissmetro;
 use crate::tour::Tour;
 use crate::utility_engineering::UtilityEngineering;
@@ -56,6 +57,7 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &DdcMonteCarlo,
         &DcppoStudy,
         &RegretPreferences,
+        &RewardModelRobustness,
     ]
 }
 

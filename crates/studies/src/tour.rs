@@ -12,6 +12,7 @@ use crate::mdp_examples::MdpExamples;
 use crate::registry::{Progress, RunOptions, Study};
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
+use crate::reward_model_robustness::RewardModelRobustness;
 use crate::swissmetro::Swissmetro;
 use crate::utility_engineering::UtilityEngineering;
 
@@ -36,6 +37,8 @@ pub struct Config {
     pub dcppo: bool,
     /// Run `regret-preferences --quick`.
     pub regret_preferences: bool,
+    /// Run `reward-model-robustness --quick`.
+    pub reward_model_robustness: bool,
 }
 
 impl StudyConfig for Config {
@@ -48,6 +51,7 @@ impl StudyConfig for Config {
             ddc_monte_carlo: true,
             dcppo: true,
             regret_preferences: true,
+            reward_model_robustness: true,
         }
     }
     fn quick() -> Self {
@@ -81,7 +85,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 7] = [
+        let parts: [(bool, &dyn Study); 8] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -89,6 +93,7 @@ impl Study for Tour {
             (config.ddc_monte_carlo, &DdcMonteCarlo),
             (config.dcppo, &DcppoStudy),
             (config.regret_preferences, &RegretPreferences),
+            (config.reward_model_robustness, &RewardModelRobustness),
         ];
         for (enabled, study) in parts {
             if !enabled {

@@ -5,6 +5,7 @@
 
 pub mod human;
 pub mod learn;
+pub mod robust;
 pub mod segments;
 
 use choicelab_core::logistic::{log_sigmoid, sigmoid};
