@@ -63,6 +63,9 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
             .unwrap()
     };
     assert!(regret("regret.scaled_return.n300") > regret("partial_return.scaled_return.n300"));
+    assert_eq!(metrics["spo.verdict"], "reproduced");
+    let spo = |key: &str| metrics[format!("spo.{key}")].as_f64().unwrap();
+    assert!(spo("spo.mw_distance") < 0.05 && spo("rm.mw_distance") > 0.5);
     for method in ["plain", "flip", "smooth", "margin"] {
         let key = format!("reward-model-robustness.{method}.accuracy");
         assert!(metrics[&key].as_f64().unwrap() > 0.5, "{key}");

@@ -5,7 +5,9 @@
 //! estimation by nested fixed point (NFXP) and conditional choice probabilities (CCP).
 //! [`dcppo`] learns a dynamic chooser's reward and plans pessimistically with it.
 //! [`preferences`] models how people compare trajectory segments (partial return, regret).
+//! [`spo`] is self-play preference optimisation towards the Minimax Winner.
 
 pub mod dcppo;
 pub mod ddc;
 pub mod preferences;
+pub mod spo;

@@ -21,6 +21,7 @@ pub mod registry;
 pub mod regret_preferences;
 pub mod report;
 pub mod reward_model_robustness;
+pub mod spo;
 pub mod swissmetro;
 pub mod tour;
 pub mod utility_engineering;

@@ -10,6 +10,7 @@ use crate::mdp_examples::MdpExamples;
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::reward_model_robustness::RewardModelRobustness;
+use crate::spo::Spo;
 use crate::swissmetro::Swissmetro;
 use crate::tour::Tour;
 use crate::utility_engineering::UtilityEngineering;
@@ -58,6 +59,7 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &DcppoStudy,
         &RegretPreferences,
         &RewardModelRobustness,
+        &Spo,
     ]
 }
 

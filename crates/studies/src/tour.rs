@@ -13,6 +13,7 @@ use crate::registry::{Progress, RunOptions, Study};
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::reward_model_robustness::RewardModelRobustness;
+use crate::spo::Spo;
 use crate::swissmetro::Swissmetro;
 use crate::utility_engineering::UtilityEngineering;
 
@@ -39,6 +40,8 @@ pub struct Config {
     pub regret_preferences: bool,
     /// Run `reward-model-robustness --quick`.
     pub reward_model_robustness: bool,
+    /// Run `spo --quick`.
+    pub spo: bool,
 }
 
 impl StudyConfig for Config {
@@ -52,6 +55,7 @@ impl StudyConfig for Config {
             dcppo: true,
             regret_preferences: true,
             reward_model_robustness: true,
+            spo: true,
         }
     }
     fn quick() -> Self {
@@ -85,7 +89,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 8] = [
+        let parts: [(bool, &dyn Study); 9] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -94,6 +98,7 @@ impl Study for Tour {
             (config.dcppo, &DcppoStudy),
             (config.regret_preferences, &RegretPreferences),
             (config.reward_model_robustness, &RewardModelRobustness),
+            (config.spo, &Spo),
         ];
         for (enabled, study) in parts {
             if !enabled {
