@@ -2,7 +2,7 @@
 //! random delivery boards.
 
 use choicelab_envs::delivery::{BoardDesign, DeliveryBoard, TRUE_WEIGHTS};
-use choicelab_inverse::preferences::segments::successor_features;
+use choicelab_inverse::preferences::segments::{regret_by_advantages, successor_features};
 use choicelab_inverse::preferences::{
     label, optimal, random_pairs, scaled_return, summarise, Labelling, PreferenceModel,
     RewardLearner, SegmentSummary,
@@ -50,6 +50,32 @@ fn successor_features_give_every_policy_value() {
         scaled_return(&board, &TRUE_WEIGHTS, &TRUE_WEIGHTS, GAMMA).unwrap(),
         1.0
     );
+}
+
+#[test]
+fn regret_by_advantages_matches_the_telescoped_form() {
+    let board = board(6);
+    let best = optimal(&board, &TRUE_WEIGHTS, GAMMA).unwrap();
+    for (k, start) in board.start_states().into_iter().take(40).enumerate() {
+        let actions = [k % 4, (k / 4) % 4, (k / 16) % 4];
+        let summary = summarise(&board, start, &actions, GAMMA).unwrap();
+        let reward: f64 = summary
+            .features
+            .iter()
+            .zip(TRUE_WEIGHTS)
+            .map(|(f, w)| f * w)
+            .sum();
+        let telescoped =
+            best.values[start] - (reward + summary.end_discount * best.values[summary.end]);
+        let general =
+            regret_by_advantages(&board, start, &actions, &TRUE_WEIGHTS, &best.values, GAMMA)
+                .unwrap();
+        assert!(
+            (general - telescoped).abs() < 1e-9,
+            "{general} vs {telescoped}"
+        );
+        assert!(general >= -1e-9, "regret is never negative");
+    }
 }
 
 #[test]

@@ -69,3 +69,28 @@ fn bad_input_is_reported() {
     };
     assert!(bad.run(&rps, &[1.0 / 3.0; 3], 0).is_err());
 }
+
+#[test]
+fn stepwise_self_play_handles_a_non_markovian_preference() {
+    use choicelab_inverse::spo::sequences::{markov_reward_model, SequenceGame, StepwiseSelfPlay};
+    let game = SequenceGame::exactly_once(3, 2, 1).unwrap();
+    let spo = StepwiseSelfPlay {
+        batch: 8,
+        step: 0.05,
+        iterations: 4000,
+        exploration: 0.1,
+    };
+    let (last, average) = spo.run(&game, 5).unwrap();
+    let last_distribution = game.sequence_distribution(&last);
+    let spo_exploit = game.oracle.exploitability(&last_distribution);
+    let average_exploit = game.oracle.exploitability(&average);
+    let rm = markov_reward_model(&game, 3000, 1e-3, 6).unwrap();
+    let rm_exploit = game.oracle.exploitability(&rm);
+    assert!(spo_exploit < 0.05, "{last:?}");
+    assert!(average_exploit < 0.15, "{average_exploit}");
+    assert!(
+        (rm_exploit - 0.5).abs() < 1e-9,
+        "the additive reward prefers never taking it"
+    );
+    assert!(SequenceGame::exactly_once(3, 2, 2).is_err());
+}

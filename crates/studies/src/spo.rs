@@ -2,6 +2,7 @@
 //! oracles (consistent, stochastic, intransitive): distance of each to the Minimax Winner.
 
 use choicelab_core::{Error, Result};
+use choicelab_inverse::spo::sequences::{markov_reward_model, SequenceGame, StepwiseSelfPlay};
 use choicelab_inverse::spo::{
     reward_model_policy, total_variation, PreferenceMatrix, Rater, SelfPlay,
 };
@@ -67,8 +68,9 @@ itself, each sample rewarded by its win rate against the others, converges (on a
 Minimax Winner of the preferences, also when they are intransitive or stochastic; a \
 reward-model route (Bradley–Terry, then optimise) collapses to a single option, which an \
 intransitive oracle exploits (exploitability ½ under deterministic rock–paper–scissors). Under \
-consistent preferences both reach the Condorcet winner. Checked here on bandit oracles; the \
-paper's continuous-control curves are out of scope.";
+consistent preferences both reach the Condorcet winner. Checked here on bandit oracles and on a \
+non-Markovian oracle over short action sequences; the paper's continuous-control curves are out \
+of scope.";
 
 /// One oracle's results.
 struct Row {
@@ -210,9 +212,11 @@ impl Study for Spo {
             r.spo_average < 0.05 && r.rm_distance > 0.3
         });
         let consistent_holds = consistent.spo_last < 0.1 && consistent.rm_distance < 1e-9;
+        let sequences = non_markovian(&config, &mut report)?;
+        let sequences_hold = sequences.0 < 0.05 && sequences.2 > 0.25;
         report.text(
             "verdict",
-            match (cycles_hold, consistent_holds) {
+            match (cycles_hold && sequences_hold, consistent_holds) {
                 (true, true) => "reproduced",
                 (false, false) => "not reproduced",
                 _ => "partly reproduced",
@@ -224,14 +228,18 @@ impl Study for Spo {
                 "Rock–paper–scissors: SPO's averaged policy ends {} from the Minimax Winner \
                  (exploitability {}), the reward model's greedy choice {} (exploitability {}). \
                  Consistent oracle: SPO's last iterate is {} from the Condorcet winner, the \
-                 reward model {}. Non-Markovian oracles need trajectories, not bandit arms, \
-                 and are not run here.",
+                 reward model {}. Non-Markovian oracle (3-step sequences, take the marked action \
+                 exactly once): SPO's per-step policies end at exploitability {} (running \
+                 average {}), the additive reward model's greedy sequence at {}.",
                 fmt_number(intransitive.spo_average, 3),
                 fmt_number(intransitive.spo_exploitability, 3),
                 fmt_number(intransitive.rm_distance, 3),
                 fmt_number(intransitive.rm_exploitability, 3),
                 fmt_number(consistent.spo_last, 3),
                 fmt_number(consistent.rm_distance, 3),
+                fmt_number(sequences.0, 3),
+                fmt_number(sequences.1, 3),
+                fmt_number(sequences.2, 3),
             ),
         );
         report.figures.push(Figure {
@@ -253,4 +261,33 @@ impl Study for Spo {
         });
         Ok(report)
     }
+}
+
+/// The non-Markovian oracle on 3-step binary sequences: SPO with per-step policies against an
+/// additive (Markov) Bradley–Terry reward model. Returns the exploitability of SPO's last
+/// iterate, of its running average, and of the reward model's greedy sequence.
+fn non_markovian(config: &Config, report: &mut Report) -> Result<(f64, f64, f64)> {
+    let game = SequenceGame::exactly_once(3, 2, 1)?;
+    let spo = StepwiseSelfPlay {
+        batch: config.batch,
+        step: config.step,
+        iterations: config.iterations,
+        exploration: config.exploration,
+    };
+    let (last, average) = spo.run(&game, config.seed.wrapping_add(100))?;
+    let last = game
+        .oracle
+        .exploitability(&game.sequence_distribution(&last));
+    let average = game.oracle.exploitability(&average);
+    let rm = markov_reward_model(
+        &game,
+        config.comparisons,
+        config.alpha,
+        config.seed.wrapping_add(101),
+    )?;
+    let rm = game.oracle.exploitability(&rm);
+    report.number("non_markovian.spo.exploitability", last);
+    report.number("non_markovian.spo.average_exploitability", average);
+    report.number("non_markovian.rm.exploitability", rm);
+    Ok((last, average, rm))
 }

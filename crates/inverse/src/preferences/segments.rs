@@ -136,6 +136,30 @@ pub fn difference(
     }
 }
 
+/// The regret of a segment in the general form, Σ_t γᵗ [V*(s_t) − Q*(s_t, a_t)] with
+/// Q*(s,a) = r(s,a) + γ E[V*(s′)]: the sum of the optimal advantages given up along the way
+/// (Knox et al.'s form for stochastic transitions). With deterministic moves it telescopes to
+/// V*(s₀) − (Σ_t γᵗ r_t + γᵀ V*(s_T)), the form the segment differences use.
+pub fn regret_by_advantages(
+    board: &DeliveryBoard,
+    start: usize,
+    actions: &[usize],
+    weights: &[f64; 6],
+    values: &[f64],
+    gamma: f64,
+) -> Result<f64> {
+    summarise(board, start, actions, gamma)?;
+    let (mut state, mut discount, mut regret) = (start, 1.0, 0.0);
+    for &action in actions {
+        let step = board.step(state, action);
+        let reward: f64 = step.features.iter().zip(weights).map(|(f, w)| f * w).sum();
+        regret += discount * (values[state] - (reward + gamma * values[step.next]));
+        discount *= gamma;
+        state = step.next;
+    }
+    Ok(regret)
+}
+
 /// How synthetic labels are drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Labelling {

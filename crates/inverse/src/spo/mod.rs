@@ -3,6 +3,8 @@
 //! loop with win-rate rewards and multiplicative weights, and the reward-model baseline
 //! (Bradley–Terry, then the best alternative).
 
+pub mod sequences;
+
 use choicelab_choice::BradleyTerry;
 use choicelab_core::{rng, Comparisons, Error, Items, Outcome, Result, Rng, Seed};
 use rand::RngExt;
@@ -156,6 +158,29 @@ impl PreferenceMatrix {
     }
 }
 
+/// Checks self-play settings: a batch ≥ 2, a step η > 0, iterations ≥ 1, exploration in [0, 1).
+pub(crate) fn check_self_play(
+    batch: usize,
+    step: f64,
+    iterations: usize,
+    exploration: f64,
+) -> Result<()> {
+    if batch < 2
+        || !(step.is_finite() && step > 0.0)
+        || iterations == 0
+        || !(0.0..1.0).contains(&exploration)
+    {
+        return Err(Error::parameter(
+            "self-play",
+            format!(
+                "need a batch ≥ 2, a step > 0, iterations ≥ 1 and exploration in [0, 1), got \
+                 {batch}, {step}, {iterations} and {exploration}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Total variation distance ½ Σ |p − q|.
 pub fn total_variation(p: &[f64], q: &[f64]) -> f64 {
     0.5 * p.iter().zip(q).map(|(a, b)| (a - b).abs()).sum::<f64>()
@@ -211,20 +236,7 @@ impl SelfPlay {
         reference: &[f64],
         seed: Seed,
     ) -> Result<SelfPlayRun> {
-        if self.batch < 2
-            || !(self.step.is_finite() && self.step > 0.0)
-            || self.iterations == 0
-            || !(0.0..1.0).contains(&self.exploration)
-        {
-            return Err(Error::parameter(
-                "self-play",
-                format!(
-                    "need a batch ≥ 2, a step > 0, iterations ≥ 1 and exploration in [0, 1), \
-                     got {}, {}, {} and {}",
-                    self.batch, self.step, self.iterations, self.exploration
-                ),
-            ));
-        }
+        check_self_play(self.batch, self.step, self.iterations, self.exploration)?;
         let k = oracle.len();
         let mut rng = rng(seed);
         let mut policy = vec![1.0 / k as f64; k];
