@@ -20,7 +20,8 @@ const CHUNK: usize = 2048;
 pub struct ConditionalLogit {
     /// The utilities.
     pub spec: LogitSpec,
-    /// Convergence: the largest Newton step, scaled by max(1, |β_k|), below this.
+    /// Convergence: the largest Newton step, scaled by max(1, |β_k|), below this (or a Newton
+    /// decrement at rounding level, 1e-20·|LL|).
     pub tolerance: f64,
     /// Newton iterations before giving up.
     pub max_iterations: usize,
@@ -165,6 +166,9 @@ impl ConditionalLogit {
                 Ok(llt) => llt.solve(Mat::from_fn(k, 1, |i, _| current.gradient[i])),
                 Err(_) => return Err(not_identified(&design.names, &beta, &information)),
             };
+            // gᵀH⁻¹g: twice the log-likelihood still to gain. The step test alone can stall on
+            // a flat direction held only by a ridge, where rounding keeps the step at ~1e-10.
+            let decrement: f64 = (0..k).map(|i| step[(i, 0)] * current.gradient[i]).sum();
             let mut scale = 1.0;
             let (candidate, next) = loop {
                 let candidate: Vec<f64> = (0..k).map(|i| beta[i] + scale * step[(i, 0)]).collect();
@@ -189,7 +193,7 @@ impl ConditionalLogit {
                     ),
                 });
             }
-            if largest < self.tolerance {
+            if largest < self.tolerance || decrement < 1e-20 * current.loglik.abs().max(1.0) {
                 let at = objective(&beta, true);
                 return finish(data, &design, at, beta, null_loglik, history, self);
             }

@@ -23,6 +23,7 @@ pub mod data;
 pub mod error;
 pub mod logistic;
 pub mod npy;
+pub mod numeric;
 pub mod panel;
 pub mod random;
 pub mod rng;

@@ -10,6 +10,7 @@
 
 use std::path::Path;
 
+use choicelab_core::numeric::dot;
 use choicelab_core::{rng, Error, Location, Result, Seed, TabularMdp};
 use rand::RngExt;
 
@@ -430,8 +431,4 @@ fn sample_distinct(rng: &mut choicelab_core::Rng, n: usize, k: usize) -> Vec<usi
     }
     pool.truncate(k.min(n));
     pool
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

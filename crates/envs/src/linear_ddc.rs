@@ -4,6 +4,7 @@
 //! shocks).
 
 use choicelab_core::logistic::log_sum_exp;
+use choicelab_core::numeric::dot;
 use choicelab_core::{draw_index, rng, stream_rng, Error, Result, Rng, Seed};
 use rand::RngExt;
 use rand_distr::{Distribution, Gamma};
@@ -557,8 +558,4 @@ fn dirichlet(rng: &mut Rng, alpha: f64, dim: usize) -> Result<Vec<f64>> {
         x[0] = 1.0;
     }
     Ok(x)
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

@@ -11,18 +11,6 @@ fn human_folder() -> Option<PathBuf> {
     std::env::var_os("CHOICELAB_DATA").map(|d| PathBuf::from(d).join("delivery/human_data"))
 }
 
-/// 1 when the argument is positive, 0 when negative, 0.5 at a tie.
-fn hard_label(model: PreferenceModel, d: &SegmentDifference) -> f64 {
-    let z = model.argument(d);
-    if z > 0.0 {
-        1.0
-    } else if z < 0.0 {
-        0.0
-    } else {
-        0.5
-    }
-}
-
 #[test]
 fn the_shipped_deterministic_labels_pin_the_sign_convention() {
     let Some(folder) = human_folder() else {
@@ -41,7 +29,7 @@ fn the_shipped_deterministic_labels_pin_the_sign_convention() {
             let ours: Vec<f64> = data
                 .differences
                 .iter()
-                .map(|d| hard_label(model, d))
+                .map(|d| model.deterministic_label(d))
                 .collect();
             assert_eq!(ours, shipped, "{condition} {kind}");
         }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{check_increasing, to_toml, StudyConfig};
 use crate::plot::{line_chart, Series};
 use crate::registry::{Progress, RunOptions, Study};
-use crate::report::{fmt_number, Figure, Report, Table};
+use crate::report::{fmt_number, mean_sd, Figure, Report, Table};
 
 /// The DCPPO study.
 pub struct DcppoStudy;
@@ -84,13 +84,8 @@ struct Outcome {
 
 /// Mean and standard error of the mean.
 fn mean_se(xs: &[f64]) -> (f64, f64) {
-    if xs.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, (var / n).sqrt())
+    let (mean, sd) = mean_sd(xs);
+    (mean, sd / (xs.len() as f64).sqrt())
 }
 
 /// Mean and standard error over worlds of `f` at size index `i`.

@@ -11,7 +11,7 @@ use crate::bus_engine::beta_key;
 use crate::config::{to_toml, StudyConfig};
 use crate::plot::{line_chart, Series};
 use crate::registry::{Progress, RunOptions, Study};
-use crate::report::{fmt_number, Figure, Report, Table};
+use crate::report::{fmt_number, mean_sd, Figure, Report, Table};
 
 /// The Monte Carlo study.
 pub struct DdcMonteCarlo;
@@ -100,16 +100,6 @@ impl Tally {
     fn share(&self) -> f64 {
         self.converged as f64 / self.attempts.max(1) as f64
     }
-}
-
-fn mean_sd(xs: &[f64]) -> (f64, f64) {
-    if xs.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, var.sqrt())
 }
 
 impl Study for DdcMonteCarlo {

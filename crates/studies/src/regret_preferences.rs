@@ -354,26 +354,29 @@ fn identifiability(config: &Config, report: &mut Report) -> Result<bool> {
         / tied.len().max(1) as f64;
     report.number("identifiability.pairs", tied.len() as f64);
     report.number("identifiability.regret_ranked_share", ranked);
-    let mut scores = [0.0; 2];
-    for (slot, (model, key)) in scores.iter_mut().zip(MODELS) {
+    let (mut scores, mut norms) = ([0.0; 2], [0.0; 2]);
+    for ((slot, norm), (model, key)) in scores.iter_mut().zip(&mut norms).zip(MODELS) {
         let learner = RewardLearner {
             gamma: config.gamma,
             ..RewardLearner::new(model)
         };
         let fit = learner.fit(&board, &tied, &labels)?;
         *slot = scaled_return(&board, &weights, &fit.weights, config.gamma)?;
+        *norm = fit.weights.iter().map(|w| w * w).sum::<f64>().sqrt();
         report.number(format!("identifiability.{key}.scaled_return"), *slot);
+        report.number(format!("identifiability.{key}.weight_norm"), *norm);
     }
     report.notes.push(format!(
         "Identifiability: on a road board with one goal and reward −1 per step, {} random \
          segment pairs of equal partial return, labelled by the regret model, which ranks {}% \
-         of them. The regret learner's reward scores {}, the partial-return learner's {} (it \
-         sees no difference between the segments and learns ŵ = 0, whose greedy policy is \
-         arbitrary).",
+         of them. The regret learner's reward scores {} (‖ŵ‖ = {}), the partial-return \
+         learner's {} (‖ŵ‖ = {}: its features see no difference between the segments).",
         tied.len(),
         fmt_number(100.0 * ranked, 3),
         fmt_number(scores[0], 4),
+        fmt_number(norms[0], 4),
         fmt_number(scores[1], 4),
+        fmt_number(norms[1], 4),
     ));
     Ok(ranked > 0.5 && scores[0] > 0.9 && scores[0] > scores[1])
 }

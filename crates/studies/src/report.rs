@@ -197,6 +197,17 @@ impl Report {
     }
 }
 
+/// Mean and sample standard deviation (NaN for no values; the sd is 0 for one value).
+pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    if xs.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
 /// A number with `digits` significant decimals, for tables.
 pub fn fmt_number(x: f64, digits: usize) -> String {
     if x == 0.0 || (1e-3..1e7).contains(&x.abs()) {

@@ -3,6 +3,7 @@
 //! controlled label noise and near-ties: clean held-out accuracy of the plain model and of
 //! flipping, label smoothing and an adaptive margin by cross-fitted ensemble strength.
 
+use choicelab_core::numeric::dot;
 use choicelab_core::{rng, Error, Result};
 use choicelab_inverse::preferences::robust::{
     accuracy, apply_correction, fit_linear_reward, preference_strength, Correction, PairFeatures,
@@ -153,7 +154,7 @@ impl Config {
             // The difference of two responses: small for near-ties.
             let width = if tie { 0.05 } else { 1.0 };
             let mut z: Vec<f64> = (0..self.dim).map(|_| width * normal(rng)).collect();
-            let gap: f64 = z.iter().zip(w).map(|(a, b)| a * b).sum();
+            let gap = dot(&z, w);
             // A Bradley–Terry annotator, then label noise.
             let prefers_first = rng.random::<f64>() < choicelab_core::logistic::sigmoid(gap);
             let wrong = rng.random::<f64>() < noise;
@@ -177,7 +178,7 @@ impl Config {
         let test: Vec<PairFeatures> = (0..self.test_pairs)
             .map(|_| {
                 let mut z: Vec<f64> = (0..self.dim).map(|_| normal(&mut rng)).collect();
-                if z.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() < 0.0 {
+                if dot(&z, &w) < 0.0 {
                     z.iter_mut().for_each(|x| *x = -*x);
                 }
                 z
@@ -223,13 +224,7 @@ impl Config {
                 };
             }
         }
-        let sd = {
-            let n = strength.mean.len() as f64;
-            let m = strength.mean.iter().sum::<f64>() / n;
-            (strength.mean.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt()
-        };
-        for (i, s) in strength.mean.iter().enumerate() {
-            let standard = s / sd.max(f64::MIN_POSITIVE);
+        for (i, standard) in strength.standardised().into_iter().enumerate() {
             if wrong[i] {
                 outcome.strengths.1.push(standard);
             } else {

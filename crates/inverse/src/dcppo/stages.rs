@@ -50,10 +50,8 @@ pub fn estimate_q(features: &Features, episodes: &Episodes, ridge: f64) -> Resul
     let spec = names.iter().fold(LogitSpec::new(), |spec, name| {
         spec.utility(name, &term_refs)
     });
-    // The step criterion at 1e-10 can stall on the flat, ridge-held direction at large n.
     let model = ConditionalLogit {
         ridge,
-        tolerance: 1e-8,
         ..ConditionalLogit::new(spec)
     };
     let mut theta = Vec::with_capacity(episodes.horizon);

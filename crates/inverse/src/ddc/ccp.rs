@@ -3,6 +3,7 @@
 //! per iteration.
 
 use choicelab_core::logistic::{log_sigmoid, sigmoid};
+use choicelab_core::numeric::dot;
 use choicelab_core::{Error, Result};
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{Mat, Side};
@@ -222,8 +223,4 @@ fn logit(
         tolerance: 1e-20,
         reason: "iteration limit".into(),
     })
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

@@ -4,6 +4,7 @@
 //! return of the policy they induce.
 
 use choicelab_core::logistic::{log_sigmoid, sigmoid};
+use choicelab_core::numeric::dot;
 use choicelab_core::{Error, Result};
 use choicelab_envs::delivery::{DeliveryBoard, MOVES};
 use choicelab_mdp::{evaluate_policy, Evaluation};
@@ -190,7 +191,7 @@ fn soft_loglik(z: &[[f64; 6]], labels: &[f64], w: &[f64; 6]) -> f64 {
     z.iter()
         .zip(labels)
         .map(|(z, y)| {
-            let x: f64 = z.iter().zip(w).map(|(a, b)| a * b).sum();
+            let x = dot(z, w);
             y * log_sigmoid(x) + (1.0 - y) * log_sigmoid(-x)
         })
         .sum()
@@ -213,7 +214,7 @@ fn logistic_newton(
         let mut gradient = [0.0; 6];
         let mut hessian = Mat::<f64>::from_fn(6, 6, |i, j| if i == j { ridge } else { 0.0 });
         for (zi, y) in z.iter().zip(labels) {
-            let x: f64 = zi.iter().zip(&w).map(|(a, b)| a * b).sum();
+            let x = dot(zi, &w);
             let p = sigmoid(x);
             for a in 0..6 {
                 gradient[a] += (y - p) * zi[a];
@@ -283,13 +284,7 @@ fn uniform_values(board: &DeliveryBoard, weights: &[f64; 6], gamma: f64) -> Resu
         for a in 0..MOVES.len() {
             let step = board.step(s, a);
             system[(s, step.next)] -= gamma * share;
-            rewards[(s, 0)] += share
-                * step
-                    .features
-                    .iter()
-                    .zip(weights)
-                    .map(|(f, w)| f * w)
-                    .sum::<f64>();
+            rewards[(s, 0)] += share * dot(&step.features, weights);
         }
     }
     let values = system.partial_piv_lu().solve(&rewards);

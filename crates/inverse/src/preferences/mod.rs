@@ -47,6 +47,18 @@ impl PreferenceModel {
         }
     }
 
+    /// The noiseless label: 1 when the argument is positive, 0 when negative, 0.5 at a tie.
+    pub fn deterministic_label(self, d: &SegmentDifference) -> f64 {
+        let z = self.argument(d);
+        if z > 0.0 {
+            1.0
+        } else if z < 0.0 {
+            0.0
+        } else {
+            0.5
+        }
+    }
+
     /// P(σ₁ ≻ σ₂) at temperature τ > 0.
     pub fn probability(self, d: &SegmentDifference, temperature: f64) -> Result<f64> {
         check_temperature(temperature)?;

@@ -4,6 +4,7 @@
 //! smoothing, adaptive margin).
 
 use choicelab_core::logistic::{log_sigmoid, sigmoid};
+use choicelab_core::numeric::dot;
 use choicelab_core::{rng, Error, Result, Seed};
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
@@ -121,6 +122,19 @@ pub struct Strength {
     pub spread: Vec<f64>,
 }
 
+impl Strength {
+    /// μ̂_i divided by the standard deviation of μ̂ over the pairs: strength on a scale free of
+    /// the reward's units, which the corrections' thresholds use.
+    pub fn standardised(&self) -> Vec<f64> {
+        let n = self.mean.len().max(1) as f64;
+        let m = self.mean.iter().sum::<f64>() / n;
+        let sd = (self.mean.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n)
+            .sqrt()
+            .max(f64::MIN_POSITIVE);
+        self.mean.iter().map(|x| x / sd).collect()
+    }
+}
+
 /// The cross-fitted strengths of `pairs`.
 pub fn preference_strength(
     pairs: &[PairFeatures],
@@ -196,12 +210,7 @@ pub fn apply_correction(
     correction: Correction,
 ) -> (Vec<PairFeatures>, PairLoss, Vec<usize>) {
     let n = pairs.len();
-    let sd = {
-        let m = strength.mean.iter().sum::<f64>() / n.max(1) as f64;
-        let v = strength.mean.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n.max(1) as f64;
-        v.sqrt().max(f64::MIN_POSITIVE)
-    };
-    let standard: Vec<f64> = strength.mean.iter().map(|m| m / sd).collect();
+    let standard = strength.standardised();
     let mut out = pairs.to_vec();
     let mut loss = PairLoss::plain(n);
     let mut flipped = Vec::new();
@@ -234,8 +243,4 @@ pub fn apply_correction(
 /// The share of pairs whose reward gap under w has the sign the orientation claims.
 pub fn accuracy(pairs: &[PairFeatures], w: &[f64]) -> f64 {
     pairs.iter().filter(|z| dot(z, w) > 0.0).count() as f64 / pairs.len().max(1) as f64
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

@@ -1,6 +1,7 @@
 //! Segments on a delivery board: their discounted feature sums, synthetic comparisons labelled
 //! by either preference model, and the optimal values and successor features they need.
 
+use choicelab_core::numeric::dot;
 use choicelab_core::{rng, Error, Result, Seed};
 use choicelab_envs::delivery::{DeliveryBoard, MOVES};
 use choicelab_mdp::{evaluate_policy, Evaluation, PolicyIteration};
@@ -126,8 +127,7 @@ pub fn difference(
     weights: &[f64; 6],
     values: &[f64],
 ) -> SegmentDifference {
-    let reward =
-        |s: &SegmentSummary| -> f64 { s.features.iter().zip(weights).map(|(f, w)| f * w).sum() };
+    let reward = |s: &SegmentSummary| dot(&s.features, weights);
     let [a, b] = pair;
     SegmentDifference {
         partial_return: reward(a) - reward(b),
@@ -152,7 +152,7 @@ pub fn regret_by_advantages(
     let (mut state, mut discount, mut regret) = (start, 1.0, 0.0);
     for &action in actions {
         let step = board.step(state, action);
-        let reward: f64 = step.features.iter().zip(weights).map(|(f, w)| f * w).sum();
+        let reward = dot(&step.features, weights);
         regret += discount * (values[state] - (reward + gamma * values[step.next]));
         discount *= gamma;
         state = step.next;
@@ -189,11 +189,7 @@ pub fn label(
             let p = model.probability(&d, temperature)?;
             Ok(match rng.as_mut() {
                 Some(rng) => f64::from(rng.random::<f64>() < p),
-                None => match model.argument(&d).partial_cmp(&0.0) {
-                    Some(std::cmp::Ordering::Greater) => 1.0,
-                    Some(std::cmp::Ordering::Less) => 0.0,
-                    _ => 0.5,
-                },
+                None => model.deterministic_label(&d),
             })
         })
         .collect()
