@@ -19,6 +19,9 @@ pub struct TabularMdp {
     next_state: Vec<u32>,
     probability: Vec<f64>,
     reward: Vec<f64>,
+    /// Reward of each stored transition r(s,a,s'), aligned with `next_state`; None when only
+    /// the expected rewards r(s,a) are known.
+    transition_reward: Option<Vec<f64>>,
 }
 
 /// Transitions as parsed from some source, one entry per (s, a, s') triple, before checking.
@@ -31,17 +34,17 @@ pub(crate) struct RawTransitions {
     pub actions: Vec<u32>,
     pub next_states: Vec<u32>,
     pub probabilities: Vec<f64>,
-    /// Expected-reward contribution p·r(s,a,s') of each entry, when rewards come per transition.
-    pub reward_terms: Vec<f64>,
+    /// Reward r(s,a,s') of each entry, when rewards come per transition (else zeros).
+    pub rewards: Vec<f64>,
 }
 
 impl RawTransitions {
-    pub fn push(&mut self, s: u32, a: u32, next: u32, p: f64, reward_term: f64) {
+    pub fn push(&mut self, s: u32, a: u32, next: u32, p: f64, reward: f64) {
         self.states.push(s);
         self.actions.push(a);
         self.next_states.push(next);
         self.probabilities.push(p);
-        self.reward_terms.push(reward_term);
+        self.rewards.push(reward);
     }
 
     pub fn len(&self) -> usize {
@@ -94,6 +97,70 @@ impl TabularMdp {
         let row = s * self.n_actions + a;
         let range = self.row_start[row]..self.row_start[row + 1];
         (&self.next_state[range.clone()], &self.probability[range])
+    }
+
+    /// Rewards r(s,a,s') of the successors of (s, a), aligned with [`TabularMdp::transitions`];
+    /// None when the MDP knows only expected rewards (every successor then pays r(s,a)).
+    #[inline]
+    pub fn transition_rewards(&self, s: usize, a: usize) -> Option<&[f64]> {
+        let row = s * self.n_actions + a;
+        self.transition_reward
+            .as_deref()
+            .map(|r| &r[self.row_start[row]..self.row_start[row + 1]])
+    }
+
+    /// Whether rewards are known per transition (read from a long-format CSV or built by
+    /// [`TabularMdp::from_entries`]).
+    pub fn has_transition_rewards(&self) -> bool {
+        self.transition_reward.is_some()
+    }
+
+    /// Builds an MDP from (state, action, next state, probability, reward r(s,a,s')) entries, in
+    /// any order; a state-action pair without entries is infeasible, and r(s,a) is the
+    /// probability-weighted reward. Rewards stay known per transition. Entries repeating a
+    /// triple are kept apart (their probabilities add up), so one move may pay different rewards.
+    pub fn from_entries(
+        n_states: usize,
+        n_actions: usize,
+        entries: &[(usize, usize, usize, f64, f64)],
+    ) -> Result<Self> {
+        let source = Location::new("<entries>");
+        if n_states == 0 || n_actions == 0 || n_states >= u32::MAX as usize {
+            return Err(Error::invalid(
+                source,
+                "need 1 ≤ states < 2^32 − 1 and at least one action",
+            ));
+        }
+        let mut raw = RawTransitions::default();
+        for (i, &(s, a, next, p, r)) in entries.iter().enumerate() {
+            let id = |v: usize, field: &str, bound: usize| -> Result<u32> {
+                if v < bound {
+                    Ok(v as u32)
+                } else {
+                    Err(Error::invalid(
+                        Location::new("<entries>").field(format!("entries[{i}].{field}")),
+                        format!("{v} out of range 0..{bound}"),
+                    ))
+                }
+            };
+            raw.push(
+                id(s, "state", n_states)?,
+                id(a, "action", n_actions)?,
+                id(next, "next", n_states)?,
+                p,
+                r,
+            );
+        }
+        struct Entries;
+        impl Locate for Entries {
+            fn entry(&self, i: usize) -> Location {
+                Location::new("<entries>").field(format!("entries[{i}]"))
+            }
+            fn whole(&self) -> Location {
+                Location::new("<entries>")
+            }
+        }
+        Self::assemble(n_states, n_actions, raw, None, &Entries)
     }
 
     /// Raw CSR arrays: row starts (length S·A+1), successor states and probabilities.
@@ -168,9 +235,10 @@ impl TabularMdp {
         Self::assemble(n_states, n_actions, raw, Some(raw_rewards), &Dense)
     }
 
-    /// Builds and checks an MDP from raw entries. With `rewards` = None, r(s,a) is the sum of
-    /// the entries' reward terms and a pair without entries is infeasible; with `rewards`
-    /// given, a −∞ reward marks an infeasible pair, which must have no entries.
+    /// Builds and checks an MDP from raw entries. With `rewards` = None, r(s,a) is the
+    /// probability-weighted sum of the entries' rewards, which are kept per transition, and a
+    /// pair without entries is infeasible; with `rewards` given, a −∞ reward marks an
+    /// infeasible pair, which must have no entries.
     pub(crate) fn assemble(
         n_states: usize,
         n_actions: usize,
@@ -208,10 +276,10 @@ impl TabularMdp {
                     format!("action {} out of range 0..{n_actions}", raw.actions[i]),
                 ));
             }
-            if !raw.reward_terms[i].is_finite() {
+            if !raw.rewards[i].is_finite() {
                 return Err(Error::invalid(
                     locate.entry(i),
-                    format!("reward {} is not finite", raw.reward_terms[i]),
+                    format!("reward {} is not finite", raw.rewards[i]),
                 ));
             }
         }
@@ -220,7 +288,7 @@ impl TabularMdp {
             actions,
             next_states,
             probabilities,
-            reward_terms,
+            rewards: entry_rewards,
         } = raw;
         let row_of = |i: usize| states[i] as usize * n_actions + actions[i] as usize;
         let mut counts = vec![0usize; rows + 1];
@@ -238,7 +306,7 @@ impl TabularMdp {
         // Each entry's position in the CSR arrays, and the entry at the first position of each row.
         let (mut next_state, mut probability, mut terms, first_entry) = if sorted {
             let first: Vec<usize> = row_start[..rows].to_vec();
-            (next_states, probabilities, reward_terms, first)
+            (next_states, probabilities, entry_rewards, first)
         } else {
             let mut fill = row_start.clone();
             let n = states.len();
@@ -252,7 +320,7 @@ impl TabularMdp {
                 fill[row] += 1;
                 next_sorted[pos] = next_states[i];
                 prob_sorted[pos] = probabilities[i];
-                term_sorted[pos] = reward_terms[i];
+                term_sorted[pos] = entry_rewards[i];
                 if first[row] == usize::MAX {
                     first[row] = i;
                 }
@@ -276,7 +344,7 @@ impl TabularMdp {
                 }
             }
         }
-        let reward = match rewards {
+        let (reward, transition_reward) = match rewards {
             Some(given) => {
                 for (row, &r) in given.iter().enumerate() {
                     let (s, a) = (row / n_actions, row % n_actions);
@@ -300,20 +368,22 @@ impl TabularMdp {
                         ));
                     }
                 }
-                given
+                (given, None)
             }
-            None => (0..rows)
-                .map(|row| {
-                    let range = row_start[row]..row_start[row + 1];
-                    if range.is_empty() {
-                        f64::NEG_INFINITY
-                    } else {
-                        terms[range].iter().sum()
-                    }
-                })
-                .collect(),
+            None => {
+                let expected = (0..rows)
+                    .map(|row| {
+                        let range = row_start[row]..row_start[row + 1];
+                        if range.is_empty() {
+                            f64::NEG_INFINITY
+                        } else {
+                            range.map(|i| probability[i] * terms[i]).sum()
+                        }
+                    })
+                    .collect();
+                (expected, Some(terms))
+            }
         };
-        drop(terms);
         for row in 0..rows {
             let range = row_start[row]..row_start[row + 1];
             if range.is_empty() {
@@ -346,6 +416,7 @@ impl TabularMdp {
             next_state,
             probability,
             reward,
+            transition_reward,
         })
     }
 
@@ -367,6 +438,7 @@ impl TabularMdp {
             next_state,
             probability,
             reward,
+            transition_reward: None,
         }
     }
 
@@ -394,22 +466,27 @@ impl TabularMdp {
         let mut next_state = Vec::with_capacity(self.nnz());
         let mut probability = Vec::with_capacity(self.nnz());
         let mut reward = Vec::with_capacity(s_count * a_count);
+        let mut transition_reward = self
+            .transition_reward
+            .as_ref()
+            .map(|r| Vec::with_capacity(r.len()));
         for &old in &inverse {
             for a in 0..a_count {
                 let (next, prob) = self.transitions(old, a);
                 next_state.extend(next.iter().map(|&n| permutation[n as usize] as u32));
                 probability.extend_from_slice(prob);
+                if let (Some(out), Some(rewards)) =
+                    (transition_reward.as_mut(), self.transition_rewards(old, a))
+                {
+                    out.extend_from_slice(rewards);
+                }
                 row_start.push(next_state.len());
                 reward.push(self.reward(old, a));
             }
         }
-        Ok(Self::from_checked_parts(
-            s_count,
-            a_count,
-            row_start,
-            next_state,
-            probability,
-            reward,
-        ))
+        let mut relabelled =
+            Self::from_checked_parts(s_count, a_count, row_start, next_state, probability, reward);
+        relabelled.transition_reward = transition_reward;
+        Ok(relabelled)
     }
 }

@@ -65,7 +65,8 @@ impl TabularMdp {
 
     /// Reads craam's long-format CSV (`idstatefrom,idaction,idstateto,probability,reward`,
     /// header required, columns in any order). S and A are one more than the largest ids seen;
-    /// a state-action pair with no rows is infeasible. r(s,a) = Σ_s' P(s'|s,a)·r(s,a,s').
+    /// a state-action pair with no rows is infeasible. r(s,a) = Σ_s' P(s'|s,a)·r(s,a,s'), and the
+    /// rewards r(s,a,s') stay known per transition ([`TabularMdp::transition_rewards`]).
     pub fn from_csv_path(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         Self::from_csv_reader(file, &path.display().to_string())
@@ -130,7 +131,7 @@ impl TabularMdp {
             lines.record(raw.len(), line);
             max_state = max_state.max(s).max(next);
             max_action = max_action.max(a);
-            raw.push(s, a, next, p, p * r);
+            raw.push(s, a, next, p, r);
         }
         if raw.len() == 0 {
             return Err(Error::parse(

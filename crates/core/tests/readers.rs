@@ -182,3 +182,39 @@ mod comparisons {
         }
     }
 }
+
+#[test]
+fn rewards_stay_known_per_transition() {
+    // RiverSwim's last state pays 10,000 only when the swimmer stays (craam2's riverswim_mdp.csv).
+    let mdp = csv("idstatefrom,idaction,idstateto,probability,reward\n\
+         0,0,1,0.7,0\n0,0,0,0.3,10000\n1,0,1,1,0\n")
+    .unwrap();
+    assert_eq!(mdp.transitions(0, 0).0, &[0, 1]);
+    assert_eq!(mdp.transition_rewards(0, 0).unwrap(), &[10000.0, 0.0]);
+    assert!((mdp.reward(0, 0) - 3000.0).abs() < 1e-9);
+    let relabelled = mdp.relabel_states(&[1, 0]).unwrap();
+    assert_eq!(
+        relabelled.transition_rewards(1, 0).unwrap(),
+        &[0.0, 10000.0]
+    );
+    let dense = TabularMdp::from_dense(1, 1, &[1.0], &[2.0]).unwrap();
+    assert!(dense.transition_rewards(0, 0).is_none());
+
+    let built = TabularMdp::from_entries(
+        2,
+        1,
+        &[
+            (0, 0, 1, 0.5, -1.0),
+            (0, 0, 1, 0.5, 3.0),
+            (1, 0, 1, 1.0, 0.0),
+        ],
+    )
+    .unwrap();
+    assert_eq!(built.transition_rewards(0, 0).unwrap(), &[-1.0, 3.0]);
+    assert!((built.reward(0, 0) - 1.0).abs() < 1e-12);
+    let error = TabularMdp::from_entries(2, 1, &[(0, 0, 2, 1.0, 0.0)]).unwrap_err();
+    assert!(error.to_string().contains("entries[0].next"), "{error}");
+    let error = TabularMdp::from_entries(2, 1, &[(0, 0, 1, 1.0, f64::NAN), (1, 0, 1, 1.0, 0.0)])
+        .unwrap_err();
+    assert!(error.to_string().contains("entries[0]"), "{error}");
+}
