@@ -193,10 +193,10 @@ fn rewards_stay_known_per_transition() {
     assert_eq!(mdp.transition_rewards(0, 0).unwrap(), &[10000.0, 0.0]);
     assert!((mdp.reward(0, 0) - 3000.0).abs() < 1e-9);
     let relabelled = mdp.relabel_states(&[1, 0]).unwrap();
-    assert_eq!(
-        relabelled.transition_rewards(1, 0).unwrap(),
-        &[0.0, 10000.0]
-    );
+    // The reward follows its successor: staying in (new) state 1 still pays 10,000.
+    let (next, _) = relabelled.transitions(1, 0);
+    let stay = next.iter().position(|&n| n == 1).unwrap();
+    assert_eq!(relabelled.transition_rewards(1, 0).unwrap()[stay], 10000.0);
     let dense = TabularMdp::from_dense(1, 1, &[1.0], &[2.0]).unwrap();
     assert!(dense.transition_rewards(0, 0).is_none());
 
