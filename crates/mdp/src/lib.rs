@@ -2,7 +2,8 @@
 //!
 //! Value iteration (Jacobi and Gauss–Seidel), policy iteration, modified policy iteration,
 //! finite-horizon backward induction, relative value iteration, policy evaluation and soft
-//! (logit) value iteration. Iterative methods share one driver (stopping rule, iteration and
+//! (logit) value iteration, and distributional DP with stock augmentation for objectives on the
+//! whole return law (CVaR, threshold probabilities, homeostasis). Iterative methods share one driver (stopping rule, iteration and
 //! time limits, an [`Observer`]); Bellman sweeps run in parallel and give the same bits at any
 //! thread count.
 //!
@@ -19,6 +20,7 @@
 
 pub mod average;
 pub mod bellman;
+pub mod distributional;
 pub mod driver;
 pub mod evaluation;
 pub mod examples;
