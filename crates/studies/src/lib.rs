@@ -15,6 +15,7 @@ pub mod bus_engine;
 pub mod config;
 pub mod dcppo;
 pub mod ddc_monte_carlo;
+pub mod distributional_dp;
 pub mod mdp_examples;
 pub mod plot;
 pub mod registry;

@@ -6,6 +6,7 @@ use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
+use crate::distributional_dp::DistributionalDp;
 use crate::mdp_examples::MdpExamples;
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
@@ -60,6 +61,7 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &RegretPreferences,
         &RewardModelRobustness,
         &Spo,
+        &DistributionalDp,
     ]
 }
 
