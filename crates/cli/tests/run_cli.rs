@@ -64,6 +64,19 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
     };
     assert!(regret("regret.scaled_return.n300") > regret("partial_return.scaled_return.n300"));
     assert_eq!(metrics["spo.verdict"], "reproduced");
+    assert_eq!(metrics["distributional-dp.verdict"], "reproduced");
+    assert_eq!(
+        metrics["distributional-dp.expectation.riverswim.status"],
+        "skipped: no data"
+    );
+    let ddp = |key: &str| {
+        metrics[format!("distributional-dp.{key}")]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(ddp("expectation.max_abs_diff_vs_vi") < 1e-9);
+    assert!(ddp("cvar.augmented") > ddp("cvar.markov_best"));
+    assert!(ddp("cvar.markov_best") > ddp("cvar.mean_optimal"));
     let spo = |key: &str| metrics[format!("spo.{key}")].as_f64().unwrap();
     assert!(spo("spo.mw_distance") < 0.05 && spo("rm.mw_distance") > 0.5);
     for method in ["plain", "flip", "smooth", "margin"] {

@@ -8,6 +8,7 @@ use crate::config::ConfigSources;
 use crate::config::{to_toml, StudyConfig};
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
+use crate::distributional_dp::DistributionalDp;
 use crate::mdp_examples::MdpExamples;
 use crate::registry::{Progress, RunOptions, Study};
 use crate::regret_preferences::RegretPreferences;
@@ -42,6 +43,8 @@ pub struct Config {
     pub reward_model_robustness: bool,
     /// Run `spo --quick`.
     pub spo: bool,
+    /// Run `distributional-dp --quick`.
+    pub distributional_dp: bool,
 }
 
 impl StudyConfig for Config {
@@ -56,6 +59,7 @@ impl StudyConfig for Config {
             regret_preferences: true,
             reward_model_robustness: true,
             spo: true,
+            distributional_dp: true,
         }
     }
     fn quick() -> Self {
@@ -89,7 +93,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 9] = [
+        let parts: [(bool, &dyn Study); 10] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -99,6 +103,7 @@ impl Study for Tour {
             (config.regret_preferences, &RegretPreferences),
             (config.reward_model_robustness, &RewardModelRobustness),
             (config.spo, &Spo),
+            (config.distributional_dp, &DistributionalDp),
         ];
         for (enabled, study) in parts {
             if !enabled {

@@ -149,6 +149,28 @@ impl Atoms {
     /// The categorical law of r + γG, with G ~ `law`, added to `out` with weight `weight`.
     #[inline]
     pub fn push_forward(&self, out: &mut [f64], law: &[f64], reward: f64, gamma: f64, weight: f64) {
+        let shift = reward / self.step;
+        let whole = shift.round();
+        if gamma == 1.0 && (shift - whole).abs() < 1e-9 && whole.abs() < self.count as f64 {
+            // On the lattice the law moves by a whole number of atoms; the ends collect what
+            // falls outside, as the projection would.
+            let k = whole as isize;
+            let m = self.count as isize;
+            let (from, to) = ((-k).max(0), (m - k).min(m));
+            for j in 0..from {
+                out[0] += weight * law[j as usize];
+            }
+            for (target, &q) in out[(from + k) as usize..(to + k) as usize]
+                .iter_mut()
+                .zip(&law[from as usize..to as usize])
+            {
+                *target += weight * q;
+            }
+            for j in to..m {
+                out[self.count - 1] += weight * law[j as usize];
+            }
+            return;
+        }
         for (j, &q) in law.iter().enumerate() {
             if q > 0.0 {
                 self.project_into(out, reward + gamma * self.atom(j), weight * q);
