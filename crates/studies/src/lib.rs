@@ -22,6 +22,7 @@ pub mod registry;
 pub mod regret_preferences;
 pub mod report;
 pub mod reward_model_robustness;
+pub mod robust_mdp;
 pub mod spo;
 pub mod swissmetro;
 pub mod tour;

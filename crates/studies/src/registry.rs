@@ -11,6 +11,7 @@ use crate::mdp_examples::MdpExamples;
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::reward_model_robustness::RewardModelRobustness;
+use crate::robust_mdp::RobustMdp;
 use crate::spo::Spo;
 use crate::swissmetro::Swissmetro;
 use crate::tour::Tour;
@@ -62,6 +63,7 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &RewardModelRobustness,
         &Spo,
         &DistributionalDp,
+        &RobustMdp,
     ]
 }
 

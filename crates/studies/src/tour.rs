@@ -14,6 +14,7 @@ use crate::registry::{Progress, RunOptions, Study};
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::reward_model_robustness::RewardModelRobustness;
+use crate::robust_mdp::RobustMdp;
 use crate::spo::Spo;
 use crate::swissmetro::Swissmetro;
 use crate::utility_engineering::UtilityEngineering;
@@ -45,6 +46,8 @@ pub struct Config {
     pub spo: bool,
     /// Run `distributional-dp --quick`.
     pub distributional_dp: bool,
+    /// Run `robust-mdp --quick`.
+    pub robust_mdp: bool,
 }
 
 impl StudyConfig for Config {
@@ -60,6 +63,7 @@ impl StudyConfig for Config {
             reward_model_robustness: true,
             spo: true,
             distributional_dp: true,
+            robust_mdp: true,
         }
     }
     fn quick() -> Self {
@@ -93,7 +97,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 10] = [
+        let parts: [(bool, &dyn Study); 11] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -104,6 +108,7 @@ impl Study for Tour {
             (config.reward_model_robustness, &RewardModelRobustness),
             (config.spo, &Spo),
             (config.distributional_dp, &DistributionalDp),
+            (config.robust_mdp, &RobustMdp),
         ];
         for (enabled, study) in parts {
             if !enabled {
