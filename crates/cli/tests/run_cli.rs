@@ -77,6 +77,12 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
     assert!(ddp("expectation.max_abs_diff_vs_vi") < 1e-9);
     assert!(ddp("cvar.augmented") > ddp("cvar.markov_best"));
     assert!(ddp("cvar.markov_best") > ddp("cvar.mean_optimal"));
+    assert_eq!(metrics["robust-mdp.verdict"], "reproduced");
+    assert_eq!(metrics["robust-mdp.riverswim.status"], "skipped: no data");
+    let robust = |key: &str| metrics[format!("robust-mdp.{key}")].as_f64().unwrap();
+    assert!((robust("iwocs.worst_case") - robust("exhaustive.worst_case")).abs() < 1e-6);
+    assert!(robust("iwocs.worst_case") > robust("nominal.worst_case"));
+    assert!(robust("iwocs.worst_case") > robust("windy.robust_vi.dynamic_value"));
     let spo = |key: &str| metrics[format!("spo.{key}")].as_f64().unwrap();
     assert!(spo("spo.mw_distance") < 0.05 && spo("rm.mw_distance") > 0.5);
     for method in ["plain", "flip", "smooth", "margin"] {
