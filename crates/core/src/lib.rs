@@ -34,6 +34,6 @@ pub use choice_sets::{Alternative, ChoiceSets, Observation};
 pub use choices::{Comparison, Comparisons, Items, Outcome, SetChoice, SetChoices};
 pub use data::DataDir;
 pub use error::{Error, Location, Result};
-pub use random::random_sparse_mdp;
+pub use random::{random_integer_mdp, random_sparse_mdp};
 pub use rng::{draw_index, rng, stream_rng, Rng, Seed};
 pub use tabular::TabularMdp;

@@ -72,3 +72,31 @@ pub fn random_sparse_mdp(
         reward,
     ))
 }
+
+/// A random MDP with integer rewards: each action of each state but the last moves to two
+/// successors drawn uniformly (probabilities ¼/¾, ½/½ or ¾/¼) and pays a reward drawn from
+/// −3..=3 per transition; the last state is absorbing with reward 0. Integer rewards keep every
+/// return on the integer lattice, where distributional DP is exact.
+pub fn random_integer_mdp(n_states: usize, n_actions: usize, seed: Seed) -> Result<TabularMdp> {
+    if !(2..u32::MAX as usize).contains(&n_states) || n_actions == 0 {
+        return Err(Error::parameter(
+            "states",
+            "need at least 2 states and at least 1 action",
+        ));
+    }
+    let mut rng = crate::rng::rng(seed);
+    let mut entries = Vec::with_capacity(2 * n_states * n_actions);
+    for s in 0..n_states - 1 {
+        for a in 0..n_actions {
+            let first = rng.random_range(0..n_states);
+            let second = rng.random_range(0..n_states);
+            let p = f64::from(rng.random_range(1..4u8)) / 4.0;
+            entries.push((s, a, first, p, f64::from(rng.random_range(-3..4i8))));
+            entries.push((s, a, second, 1.0 - p, f64::from(rng.random_range(-3..4i8))));
+        }
+    }
+    for a in 0..n_actions {
+        entries.push((n_states - 1, a, n_states - 1, 1.0, 0.0));
+    }
+    TabularMdp::from_entries(n_states, n_actions, &entries)
+}

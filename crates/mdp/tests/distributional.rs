@@ -1,37 +1,16 @@
 //! Distributional DP with stock augmentation: exactness against classic DP, CVaR identities,
 //! agreement of DP, exact enumeration and Monte Carlo, and bad input.
 
-use choicelab_core::{random_sparse_mdp, rng, TabularMdp};
+use choicelab_core::{random_integer_mdp, random_sparse_mdp, TabularMdp};
 use choicelab_mdp::distributional::{
     exact_return_law, markov_laws, monte_carlo_returns, summarise_returns, Atoms, Deviation,
-    DistributionalMethod, MarkovPolicy, MarkovSearch, Objective, StockAugmented, StockGrid,
+    DistributionalMethod, MarkovPolicy, MarkovSearch, Objective, Rollout, StockAugmented,
+    StockGrid,
 };
 use choicelab_mdp::{FiniteHorizon, ValueIteration};
-use rand::RngExt;
 
-/// A random MDP with integer rewards in −3..=3 per transition and an absorbing last state.
 fn integer_mdp(states: usize, actions: usize, seed: u64) -> TabularMdp {
-    let mut random = rng(seed);
-    let mut entries = Vec::new();
-    for s in 0..states - 1 {
-        for a in 0..actions {
-            let first = random.random_range(0..states);
-            let second = random.random_range(0..states);
-            let p = f64::from(random.random_range(1..4u8)) / 4.0;
-            entries.push((s, a, first, p, f64::from(random.random_range(-3..4i8))));
-            entries.push((
-                s,
-                a,
-                second,
-                1.0 - p,
-                f64::from(random.random_range(-3..4i8)),
-            ));
-        }
-    }
-    for a in 0..actions {
-        entries.push((states - 1, a, states - 1, 1.0, 0.0));
-    }
-    TabularMdp::from_entries(states, actions, &entries).unwrap()
+    random_integer_mdp(states, actions, seed).unwrap()
 }
 
 #[test]
@@ -143,10 +122,12 @@ fn augmented_cvar_is_attained_and_beats_every_markov_policy() {
         let law = exact_return_law(
             &mdp,
             &solution,
-            0,
-            best.initial_stock,
-            1.0,
-            horizon,
+            &Rollout {
+                start: 0,
+                initial_stock: best.initial_stock,
+                gamma: 1.0,
+                horizon,
+            },
             100_000,
         )
         .unwrap();
@@ -172,10 +153,12 @@ fn augmented_cvar_is_attained_and_beats_every_markov_policy() {
         let exact = exact_return_law(
             &mdp,
             &MarkovPolicy(markov.policy.clone()),
-            0,
-            0.0,
-            1.0,
-            horizon,
+            &Rollout {
+                start: 0,
+                initial_stock: 0.0,
+                gamma: 1.0,
+                horizon,
+            },
             100_000,
         )
         .unwrap();
@@ -210,7 +193,18 @@ fn threshold_and_homeostasis_use_the_stock() {
         .solve(&mdp)
         .unwrap();
     assert_eq!(solution.evaluate(0).unwrap().value, 0.0);
-    let law = exact_return_law(&mdp, &solution, 0, -4.0, 1.0, horizon, 1000).unwrap();
+    let law = exact_return_law(
+        &mdp,
+        &solution,
+        &Rollout {
+            start: 0,
+            initial_stock: -4.0,
+            gamma: 1.0,
+            horizon,
+        },
+        1000,
+    )
+    .unwrap();
     assert_eq!(law, vec![(4.0, 1.0)]);
     let reach = StockAugmented::new(
         1.0,
@@ -234,9 +228,32 @@ fn monte_carlo_agrees_with_the_exact_law_and_is_seeded() {
         .solve(&mdp)
         .unwrap();
     let c0 = solution.evaluate(0).unwrap().initial_stock;
-    let exact = exact_return_law(&mdp, &solution, 0, c0, 1.0, horizon, 100_000).unwrap();
+    let exact = exact_return_law(
+        &mdp,
+        &solution,
+        &Rollout {
+            start: 0,
+            initial_stock: c0,
+            gamma: 1.0,
+            horizon,
+        },
+        100_000,
+    )
+    .unwrap();
     let mean: f64 = exact.iter().map(|(g, p)| g * p).sum();
-    let samples = monte_carlo_returns(&mdp, &solution, 0, c0, 1.0, horizon, 20_000, 5).unwrap();
+    let samples = monte_carlo_returns(
+        &mdp,
+        &solution,
+        &Rollout {
+            start: 0,
+            initial_stock: c0,
+            gamma: 1.0,
+            horizon,
+        },
+        20_000,
+        5,
+    )
+    .unwrap();
     let summary = summarise_returns(&samples, 0.25).unwrap();
     assert!(
         (summary.mean - mean).abs() < 5.0 * summary.mean_se,
@@ -251,8 +268,21 @@ fn monte_carlo_agrees_with_the_exact_law_and_is_seeded() {
         .num_threads(1)
         .build()
         .unwrap();
-    let again = one
-        .install(|| monte_carlo_returns(&mdp, &solution, 0, c0, 1.0, horizon, 20_000, 5).unwrap());
+    let again = one.install(|| {
+        monte_carlo_returns(
+            &mdp,
+            &solution,
+            &Rollout {
+                start: 0,
+                initial_stock: c0,
+                gamma: 1.0,
+                horizon,
+            },
+            20_000,
+            5,
+        )
+        .unwrap()
+    });
     assert_eq!(samples, again);
 }
 
@@ -303,7 +333,18 @@ fn bad_input_is_rejected_with_clear_errors() {
         .contains("not on the grid"));
     assert!(summarise_returns(&[], 0.5).is_err());
     for policy in [vec![5; 5], vec![]] {
-        let error = monte_carlo_returns(&mdp, &MarkovPolicy(policy), 0, 0.0, 1.0, 4, 10, 0);
+        let error = monte_carlo_returns(
+            &mdp,
+            &MarkovPolicy(policy),
+            &Rollout {
+                start: 0,
+                initial_stock: 0.0,
+                gamma: 1.0,
+                horizon: 4,
+            },
+            10,
+            0,
+        );
         assert!(error.unwrap_err().to_string().contains("not feasible"));
     }
 }

@@ -2,12 +2,12 @@
 //! random integer-reward MDP and a foraging homeostasis toy, against the mean-optimal policy and
 //! the best stationary Markov policy; the expectation objective against value iteration.
 
-use choicelab_core::{random_sparse_mdp, Error, Result, TabularMdp};
+use choicelab_core::{random_integer_mdp, random_sparse_mdp, Error, Result, TabularMdp};
 use choicelab_envs::{CliffWorld, Foraging};
 use choicelab_mdp::distributional::{
     exact_return_law, markov_laws, monte_carlo_returns, return_range, summarise_returns, Atoms,
-    AugmentedSolution, Deviation, MarkovPolicy, MarkovSearch, Objective, Outcomes, StockAugmented,
-    StockGrid, StockPolicy,
+    AugmentedSolution, Deviation, MarkovPolicy, MarkovSearch, Objective, Outcomes, Rollout,
+    StockAugmented, StockGrid, StockPolicy,
 };
 use choicelab_mdp::{FiniteHorizon, ValueIteration};
 use serde::{Deserialize, Serialize};
@@ -145,7 +145,7 @@ impl Study for DistributionalDp {
             &mut report,
         )?;
         progress.stage("distributional-dp: CVaR on a random integer-reward MDP");
-        let random = integer_mdp(config.random_states, config.random_actions, config.seed)?;
+        let random = random_integer_mdp(config.random_states, config.random_actions, config.seed)?;
         let random_result = cvar_case(
             &config,
             &random,
@@ -393,14 +393,26 @@ fn cvar_case(
     ];
     let mut scored = Vec::new();
     for (i, (name, policy_key, policy, c0)) in candidates.into_iter().enumerate() {
-        let law = exact_return_law(mdp, policy, start, c0, 1.0, horizon, 5_000_000)?;
+        let law = exact_return_law(
+            mdp,
+            policy,
+            &Rollout {
+                start,
+                initial_stock: c0,
+                gamma: 1.0,
+                horizon,
+            },
+            5_000_000,
+        )?;
         let samples = monte_carlo_returns(
             mdp,
             policy,
-            start,
-            c0,
-            1.0,
-            horizon,
+            &Rollout {
+                start,
+                initial_stock: c0,
+                gamma: 1.0,
+                horizon,
+            },
             config.episodes,
             config.seed.wrapping_add(i as u64 + 1),
         )?;
@@ -524,10 +536,12 @@ fn homeostasis_case(config: &Config, report: &mut Report) -> Result<bool> {
     let samples = monte_carlo_returns(
         &mdp,
         &augmented,
-        world.start(),
-        -config.target,
-        1.0,
-        horizon,
+        &Rollout {
+            start: world.start(),
+            initial_stock: -config.target,
+            gamma: 1.0,
+            horizon,
+        },
         config.episodes,
         config.seed.wrapping_add(50),
     )?;
@@ -609,37 +623,4 @@ fn stationary_mixture(mdp: &TabularMdp, theta: f64) -> Result<TabularMdp> {
         }
     }
     TabularMdp::from_entries(mdp.n_states(), 1, &entries)
-}
-
-/// A seeded random MDP with integer rewards in −3..=3 on two successors per action and an
-/// absorbing last state.
-fn integer_mdp(states: usize, actions: usize, seed: u64) -> Result<TabularMdp> {
-    use rand::RngExt;
-    if states < 2 || actions == 0 {
-        return Err(Error::parameter(
-            "random_states",
-            "need at least 2 states and 1 action",
-        ));
-    }
-    let mut random = choicelab_core::rng(seed);
-    let mut entries = Vec::new();
-    for s in 0..states - 1 {
-        for a in 0..actions {
-            let first = random.random_range(0..states);
-            let second = random.random_range(0..states);
-            let p = f64::from(random.random_range(1..4u8)) / 4.0;
-            entries.push((s, a, first, p, f64::from(random.random_range(-3..4i8))));
-            entries.push((
-                s,
-                a,
-                second,
-                1.0 - p,
-                f64::from(random.random_range(-3..4i8)),
-            ));
-        }
-    }
-    for a in 0..actions {
-        entries.push((states - 1, a, states - 1, 1.0, 0.0));
-    }
-    TabularMdp::from_entries(states, actions, &entries)
 }

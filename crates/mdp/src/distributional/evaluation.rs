@@ -105,21 +105,55 @@ fn wasserstein(a: &[f64], b: &[f64], step: f64) -> f64 {
     distance * step
 }
 
-/// The exact law of G = Σ_{t<horizon} γᵗ r_t from `start` with initial stock `initial_stock`
-/// under `policy`, by propagating every (state, stock, return so far) forward; an episode ends
-/// in an absorbing state or after `horizon` decisions. Sorted (value, probability) pairs; an
-/// error if more than `max_support` distinct situations arise.
+/// Where and how an episode runs: an episode ends in an absorbing state or after `horizon`
+/// decisions; its return is G = Σ_{t<horizon} γᵗ r_t and the stock follows c ← (c + r)/γ.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rollout {
+    /// The start state.
+    pub start: usize,
+    /// The initial stock c₀ (−b for CVaR, −threshold, −target; 0 for stock-blind policies).
+    pub initial_stock: f64,
+    /// Discount γ ∈ [0, 1].
+    pub gamma: f64,
+    /// Decisions at most.
+    pub horizon: usize,
+}
+
+impl Rollout {
+    fn check(&self, mdp: &TabularMdp) -> Result<()> {
+        check_horizon(self.gamma, Some(self.horizon))?;
+        if self.start >= mdp.n_states() {
+            return Err(Error::parameter(
+                "start",
+                format!("state {} out of range 0..{}", self.start, mdp.n_states()),
+            ));
+        }
+        if !self.initial_stock.is_finite() {
+            return Err(Error::parameter(
+                "initial_stock",
+                format!("{} is not finite", self.initial_stock),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The exact law of the return of `rollout` under `policy`, by propagating every (state,
+/// stock, return so far) forward. Sorted (value, probability) pairs; an error if more than
+/// `max_support` distinct situations arise.
 pub fn exact_return_law(
     mdp: &TabularMdp,
     policy: &dyn StockPolicy,
-    start: usize,
-    initial_stock: f64,
-    gamma: f64,
-    horizon: usize,
+    rollout: &Rollout,
     max_support: usize,
 ) -> Result<Vec<(f64, f64)>> {
-    check_horizon(gamma, Some(horizon))?;
-    check_start(mdp, start)?;
+    rollout.check(mdp)?;
+    let Rollout {
+        start,
+        initial_stock,
+        gamma,
+        horizon,
+    } = *rollout;
     let outcomes = Outcomes::new(mdp);
     let absorbing = outcomes.absorbing();
     // Keys use f64 bits: equal sums merge exactly, and the order is deterministic.
@@ -173,24 +207,24 @@ pub fn exact_return_law(
     Ok(law)
 }
 
-/// `episodes` seeded Monte Carlo returns G = Σ γᵗ r_t from `start` with initial stock
-/// `initial_stock` under `policy`; an episode ends in an absorbing state or after `horizon`
-/// decisions, and the stock follows c ← (c + r)/γ. The same seed gives the same returns at any
-/// thread count (each block of episodes draws from its own stream).
-#[allow(clippy::too_many_arguments)]
+/// The returns of `episodes` seeded Monte Carlo runs of `rollout` under `policy`. The same seed
+/// gives the same returns at any thread count (each block of episodes draws from its own
+/// stream).
 pub fn monte_carlo_returns(
     mdp: &TabularMdp,
     policy: &dyn StockPolicy,
-    start: usize,
-    initial_stock: f64,
-    gamma: f64,
-    horizon: usize,
+    rollout: &Rollout,
     episodes: usize,
     seed: Seed,
 ) -> Result<Vec<f64>> {
     const BLOCK: usize = 1024;
-    check_horizon(gamma, Some(horizon))?;
-    check_start(mdp, start)?;
+    rollout.check(mdp)?;
+    let Rollout {
+        start,
+        initial_stock,
+        gamma,
+        horizon,
+    } = *rollout;
     if episodes == 0 {
         return Err(Error::parameter("episodes", "must be at least 1"));
     }
@@ -262,16 +296,6 @@ fn checked_action(
             format!("action {a} is not feasible in state {s}"),
         ))
     }
-}
-
-fn check_start(mdp: &TabularMdp, start: usize) -> Result<()> {
-    if start >= mdp.n_states() {
-        return Err(Error::parameter(
-            "start",
-            format!("state {start} out of range 0..{}", mdp.n_states()),
-        ));
-    }
-    Ok(())
 }
 
 /// Mean and CVaR of Monte Carlo returns with their standard errors.

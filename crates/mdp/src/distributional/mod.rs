@@ -40,7 +40,7 @@ pub use atoms::{cvar_of_sorted, return_range, Atoms};
 pub use augmented::{AugmentedSolution, DistributionalMethod, ObjectiveValue, StockAugmented};
 pub use evaluation::{
     exact_return_law, markov_laws, monte_carlo_returns, summarise_returns, MarkovPolicy,
-    ReturnSummary, StockPolicy,
+    ReturnSummary, Rollout, StockPolicy,
 };
 pub use objective::{Deviation, Objective};
 pub use outcomes::{Outcome, Outcomes};
