@@ -6,6 +6,7 @@ mod output;
 mod progress;
 mod run;
 mod solve;
+mod solve_beyond;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

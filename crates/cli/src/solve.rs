@@ -11,6 +11,7 @@ use clap::Args;
 
 use crate::output::out;
 use crate::progress::{spinner, ResidualSpinner};
+use crate::solve_beyond::{solve_cvar, solve_robust};
 
 /// Arguments of `choicelab solve`.
 #[derive(Args)]
@@ -25,29 +26,54 @@ pub struct SolveArgs {
     /// Seed of --random.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Discount factor (not used by rvi; up to 1 for finite).
+    /// Discount factor (not used by rvi; up to 1 for finite and cvar, where it defaults to 1).
     #[arg(long)]
-    gamma: Option<f64>,
+    pub(crate) gamma: Option<f64>,
     /// vi (Jacobi value iteration), gs (Gauss–Seidel), pi (policy iteration), mpi (modified
     /// policy iteration), rvi (relative value iteration, average reward), finite (backward
-    /// induction over --horizon stages).
+    /// induction over --horizon stages), robust (robust value iteration against --nature),
+    /// cvar (CVaR_--alpha of the return by stock-augmented distributional DP).
     #[arg(long, default_value = "vi")]
     method: String,
-    /// Number of stages for --method finite.
+    /// Number of stages for --method finite; decisions per episode for --method cvar (needed
+    /// when γ = 1).
     #[arg(long)]
-    horizon: Option<usize>,
+    pub(crate) horizon: Option<usize>,
+    /// The adversary's ball for --method robust: l1:RADIUS or kl:RADIUS around each row.
+    #[arg(long, value_name = "BALL:RADIUS")]
+    pub(crate) nature: Option<String>,
+    /// CVaR tail level α ∈ (0, 1] for --method cvar (α = 1 is the mean).
+    #[arg(long)]
+    pub(crate) alpha: Option<f64>,
+    /// Start state whose return --method cvar optimises.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) start: usize,
+    /// Atoms of the return laws for --method cvar when returns are not on the integer lattice.
+    #[arg(long, default_value_t = 401)]
+    pub(crate) atoms: usize,
     /// Accuracy: sup-norm error of the values (vi, gs, mpi), span of the change (rvi).
     #[arg(long, default_value_t = 1e-6)]
-    epsilon: f64,
+    pub(crate) epsilon: f64,
     /// Most iterations before reporting non-convergence.
     #[arg(long, default_value_t = 1_000_000)]
     max_iterations: usize,
     /// Wall-clock limit in seconds before reporting non-convergence.
     #[arg(long)]
     time_limit: Option<f64>,
-    /// Write `state,action,value` rows (finite: `stage,state,action,value`) to this CSV file.
+    /// Write `state,action,value` rows (finite: `stage,state,action,value`; cvar: the optimal
+    /// policy's `return,probability` law from --start) to this CSV file.
     #[arg(long)]
-    out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
+}
+
+impl SolveArgs {
+    /// The stopping rule of --max-iterations and --time-limit.
+    pub(crate) fn stopping(&self) -> Stopping {
+        Stopping {
+            max_iterations: self.max_iterations,
+            time_limit: self.time_limit.map(Duration::from_secs_f64),
+        }
+    }
 }
 
 /// Runs `choicelab solve`.
@@ -61,8 +87,11 @@ pub fn solve(args: SolveArgs, quiet: bool) -> anyhow::Result<()> {
         mdp.nnz(),
         load_start.elapsed().as_secs_f64()
     );
-    if args.method == "finite" {
-        return solve_finite(&args, &mdp);
+    match args.method.as_str() {
+        "finite" => return solve_finite(&args, &mdp),
+        "robust" => return solve_robust(&args, &mdp, quiet),
+        "cvar" => return solve_cvar(&args, &mdp),
+        _ => {}
     }
     let method: Method = args.method.parse()?;
     let gamma = match (method.is_discounted(), args.gamma) {
@@ -70,10 +99,7 @@ pub fn solve(args: SolveArgs, quiet: bool) -> anyhow::Result<()> {
         (true, None) => bail!("--gamma is required for --method {method}"),
         (false, _) => 1.0,
     };
-    let stopping = Stopping {
-        max_iterations: args.max_iterations,
-        time_limit: args.time_limit.map(Duration::from_secs_f64),
-    };
+    let stopping = args.stopping();
     let mut observer = ResidualSpinner {
         bar: spinner(quiet),
     };
@@ -170,7 +196,7 @@ fn solve_finite(args: &SolveArgs, mdp: &TabularMdp) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_rows(
+pub(crate) fn write_rows(
     path: &PathBuf,
     rows: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {

@@ -228,3 +228,143 @@ fn non_convergence_is_reported() {
         "{stderr}"
     );
 }
+
+/// One decision: a sure 1 (action 0) or 0 and 3 with probability ½ each (action 1).
+const GAMBLE: &str = "idstatefrom,idaction,idstateto,probability,reward\n\
+    0,0,1,1,1\n0,1,1,0.5,0\n0,1,1,0.5,3\n1,0,1,1,0\n1,1,1,1,0\n";
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = choicelab(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn cvar_method_trades_mean_for_the_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "gamble.csv", GAMBLE);
+    let file = path.to_str().unwrap();
+    let law = dir.path().join("law.csv");
+    let cautious = stdout_of(&[
+        "solve",
+        file,
+        "--method",
+        "cvar",
+        "--alpha",
+        "0.5",
+        "--horizon",
+        "1",
+        "--quiet",
+        "--out",
+        law.to_str().unwrap(),
+    ]);
+    assert!(
+        cautious.contains("cvar (the policy's exact law): 1\n"),
+        "{cautious}"
+    );
+    assert!(cautious.contains("integer lattice: exact"), "{cautious}");
+    assert_eq!(
+        std::fs::read_to_string(&law).unwrap(),
+        "return,probability\n1.0,1.0\n"
+    );
+    let neutral = stdout_of(&[
+        "solve",
+        file,
+        "--method",
+        "cvar",
+        "--alpha",
+        "1",
+        "--horizon",
+        "1",
+        "--quiet",
+    ]);
+    assert!(
+        neutral.contains("cvar (the policy's exact law): 1.5\n"),
+        "{neutral}"
+    );
+    for (args, message) in [
+        (
+            vec!["--alpha", "0", "--horizon", "1"],
+            "CVaR level 0 must be in (0, 1]",
+        ),
+        (vec!["--horizon", "1"], "--alpha is required"),
+        (vec!["--alpha", "0.5"], "γ = 1 needs a finite horizon"),
+    ] {
+        let mut all = vec!["solve", file, "--method", "cvar", "--quiet"];
+        all.extend(args);
+        let out = choicelab(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+    }
+}
+
+#[test]
+fn robust_method_with_radius_zero_is_value_iteration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "gamble.csv", GAMBLE);
+    let file = path.to_str().unwrap();
+    let (nominal, robust) = (dir.path().join("vi.csv"), dir.path().join("robust.csv"));
+    stdout_of(&[
+        "solve",
+        file,
+        "--gamma",
+        "0.9",
+        "--epsilon",
+        "1e-10",
+        "--quiet",
+        "--out",
+        nominal.to_str().unwrap(),
+    ]);
+    stdout_of(&[
+        "solve",
+        file,
+        "--gamma",
+        "0.9",
+        "--epsilon",
+        "1e-10",
+        "--method",
+        "robust",
+        "--nature",
+        "l1:0",
+        "--quiet",
+        "--out",
+        robust.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(&nominal).unwrap(),
+        std::fs::read_to_string(&robust).unwrap()
+    );
+    // A ball of radius 2 lets nature put all of the gamble's mass on the 0.
+    let worst = dir.path().join("worst.csv");
+    stdout_of(&[
+        "solve",
+        file,
+        "--gamma",
+        "0.9",
+        "--method",
+        "robust",
+        "--nature",
+        "l1:2",
+        "--quiet",
+        "--out",
+        worst.to_str().unwrap(),
+    ]);
+    assert!(std::fs::read_to_string(&worst).unwrap().contains("0,0,1"));
+    for (nature, message) in [
+        ("l2:0.1", "unknown ball `l2`"),
+        ("kl:-1", "must be finite and non-negative"),
+        ("l1", "expected l1:RADIUS or kl:RADIUS"),
+    ] {
+        let out = choicelab(&[
+            "solve", file, "--gamma", "0.9", "--method", "robust", "--nature", nature, "--quiet",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+    }
+}
