@@ -83,6 +83,8 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
     assert!((robust("iwocs.worst_case") - robust("exhaustive.worst_case")).abs() < 1e-6);
     assert!(robust("iwocs.worst_case") > robust("nominal.worst_case"));
     assert!(robust("iwocs.worst_case") > robust("windy.robust_vi.dynamic_value"));
+    // The two-parameter gusty walk: IWOCS never beats the min–max bound.
+    assert!(robust("gusty.duality_gap_bound") >= -1e-9);
     let spo = |key: &str| metrics[format!("spo.{key}")].as_f64().unwrap();
     assert!(spo("spo.mw_distance") < 0.05 && spo("rm.mw_distance") > 0.5);
     for method in ["plain", "flip", "smooth", "margin"] {

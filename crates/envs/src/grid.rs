@@ -8,6 +8,8 @@ pub const MOVES: [(i64, i64); 4] = [(-1, 0), (0, 1), (1, 0), (0, -1)];
 
 /// Action index of the move down (the wind's direction in the windy walk).
 pub(crate) const DOWN: usize = 2;
+/// The index of the move left in [`MOVES`].
+pub(crate) const LEFT: usize = 3;
 
 /// A `width` × `height` grid with the start bottom-left, the goal bottom-right and the cliff
 /// between them; states are numbered row·width + col, row 0 at the top.

@@ -13,6 +13,9 @@
 //!    pushes to row 1 like anywhere else; in the bottom row (only the start cell is open
 //!    there) the floor is a wall and the agent stays. A push from the row above the cliff
 //!    into a cliff cell is a fall; a push from above the goal into the goal reaches it.
+//!    Otherwise, with probability `headwind`, a headwind pushes it one cell left (the left
+//!    wall holds it); with the remaining probability it stays where it moved. The headwind is
+//!    zero by default; [`WindyWalk::with_gusts`] splits one wind strength between the two.
 //!
 //! The step pays `step_reward`, plus `cliff_reward` if it ends in a cliff cell or `goal_reward`
 //! if it ends in the goal. Cliff cells and the goal are terminal and absorbing: every action
@@ -30,7 +33,9 @@ use choicelab_core::{Result, TabularMdp};
 use serde::{Deserialize, Serialize};
 
 pub use crate::grid::MOVES;
-use crate::grid::{absorbing, check_finite, check_probability, CliffGrid, Kind, Outcomes, DOWN};
+use crate::grid::{
+    absorbing, check_finite, check_probability, CliffGrid, Kind, Outcomes, DOWN, LEFT,
+};
 
 /// The uncertainty box of the wind strength ξ.
 pub const WIND_RANGE: (f64, f64) = (0.0, 0.5);
@@ -48,6 +53,9 @@ pub struct WindyWalk {
     pub height: usize,
     /// Probability ξ ∈ [0, 1] that the wind pushes the agent one cell down after a move.
     pub wind: f64,
+    /// Probability that a headwind pushes the agent one cell left (back toward the start)
+    /// instead; wind + headwind ≤ 1. Zero by default.
+    pub headwind: f64,
     /// Reward of every move.
     pub step_reward: f64,
     /// Extra reward of a step that ends in a cliff cell (a fall).
@@ -63,6 +71,7 @@ impl Default for WindyWalk {
             width: 8,
             height: 4,
             wind: NOMINAL_WIND,
+            headwind: 0.0,
             step_reward: -1.0,
             cliff_reward: -10.0,
             goal_reward: 20.0,
@@ -83,10 +92,23 @@ impl WindyWalk {
         Self { wind, ..*self }
     }
 
-    /// Rejects width < 3, height < 2, a wind outside [0, 1] and non-finite rewards.
+    /// The same world with a wind of strength `strength` of which the share `down` blows
+    /// down and the rest is headwind (checked by [`WindyWalk::mdp`]).
+    pub fn with_gusts(&self, strength: f64, down: f64) -> Self {
+        Self {
+            wind: strength * down,
+            headwind: strength * (1.0 - down),
+            ..*self
+        }
+    }
+
+    /// Rejects width < 3, height < 2, winds outside [0, 1] or summing past 1, and non-finite
+    /// rewards.
     pub fn check(&self) -> Result<()> {
         self.grid().check()?;
         check_probability("wind", self.wind)?;
+        check_probability("headwind", self.headwind)?;
+        check_probability("wind + headwind", self.wind + self.headwind)?;
         check_finite("step_reward", self.step_reward)?;
         check_finite("cliff_reward", self.cliff_reward)?;
         check_finite("goal_reward", self.goal_reward)
@@ -115,8 +137,10 @@ impl WindyWalk {
                     outcomes.add(moved, 1.0, reward(moved));
                 } else {
                     let pushed = grid.step(moved, DOWN);
-                    outcomes.add(moved, 1.0 - self.wind, reward(moved));
+                    let held_back = grid.step(moved, LEFT);
+                    outcomes.add(moved, 1.0 - self.wind - self.headwind, reward(moved));
                     outcomes.add(pushed, self.wind, reward(pushed));
+                    outcomes.add(held_back, self.headwind, reward(held_back));
                 }
                 outcomes.drain_into(state, action, &mut entries);
             }

@@ -12,7 +12,9 @@
 mod exhaustive;
 mod search;
 
-pub use exhaustive::{exhaustive_static, BruteForcePolicy, ExhaustiveStatic, POLICY_LIMIT};
+pub use exhaustive::{
+    exhaustive_static, improve_static_policy, BruteForcePolicy, ExhaustiveStatic, POLICY_LIMIT,
+};
 pub use search::{static_worst_case, WorstCaseSearch, GRID_LIMIT};
 
 use choicelab_core::{Error, Result, TabularMdp};

@@ -41,8 +41,8 @@ pub use driver::{Observer, ResidualHistory, Silent, Stopping};
 pub use evaluation::{evaluate_policy, Evaluation};
 pub use finite::{FiniteHorizon, FiniteHorizonSolution};
 pub use iwocs::{
-    exhaustive_static, static_worst_case, ExhaustiveStatic, Iwocs, IwocsSolution, IwocsStep,
-    IwocsStop, ParametricFamily, WorstCaseSearch,
+    exhaustive_static, improve_static_policy, static_worst_case, ExhaustiveStatic, Iwocs,
+    IwocsSolution, IwocsStep, IwocsStop, ParametricFamily, WorstCaseSearch,
 };
 pub use method::Method;
 pub use policy_iteration::{ModifiedPolicyIteration, PolicyIteration};

@@ -6,9 +6,9 @@ use choicelab_core::{random_sparse_mdp, rng, Error, Result, TabularMdp};
 use choicelab_mdp::examples::quantecon_infeasible;
 use choicelab_mdp::robust::robust_sweep;
 use choicelab_mdp::{
-    evaluate_policy, evaluate_robust_policy, exhaustive_static, static_worst_case, worst_case_kl,
-    worst_case_l1, Evaluation, Iwocs, IwocsStop, Nature, ParametricFamily, RobustValueIteration,
-    ValueIteration, WorstCaseSearch,
+    evaluate_policy, evaluate_robust_policy, exhaustive_static, improve_static_policy,
+    static_worst_case, worst_case_kl, worst_case_l1, Evaluation, Iwocs, IwocsStop, Nature,
+    ParametricFamily, RobustValueIteration, ValueIteration, WorstCaseSearch,
 };
 use minilp::{ComparisonOp, OptimizationDirection, Problem};
 use rand::RngExt;
@@ -449,6 +449,28 @@ fn iwocs_matches_brute_force_on_a_slippery_chain_and_is_certified() {
     for step in &solution.steps {
         assert!(step.worst_case <= step.bound + 1e-9);
     }
+}
+
+#[test]
+fn coordinate_ascent_reaches_the_brute_force_max_min_on_the_chain() {
+    let family = chain_family();
+    let (gamma, initial) = (0.9, vec![0.25; 4]);
+    let brute = exhaustive_static(&family, 13, gamma, &initial)
+        .unwrap()
+        .max_min
+        .expect("16 policies");
+    // From the nominal policy (advance everywhere) and from staying everywhere.
+    for start in [vec![0; 4], vec![1; 4]] {
+        let local = improve_static_policy(&family, 13, gamma, &initial, &start).unwrap();
+        assert!(local.worst_case <= brute.worst_case + 1e-12);
+        assert!(
+            (local.worst_case - brute.worst_case).abs() < 1e-9,
+            "{local:?} vs {brute:?}"
+        );
+        assert!(local.policies > 1);
+    }
+    let error = improve_static_policy(&family, 13, gamma, &initial, &[0; 3]).unwrap_err();
+    assert!(matches!(error, Error::Parameter { .. }), "{error}");
 }
 
 #[test]

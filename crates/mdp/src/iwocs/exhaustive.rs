@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use crate::evaluation::{evaluate_policy, Evaluation};
 use crate::iwocs::search::{argmin, build_all, check_initial, grid, initial_value};
 use crate::iwocs::ParametricFamily;
-use crate::solution::check_discount;
+use crate::solution::{check_discount, check_policy};
 use crate::value_iteration::ValueIteration;
 
 /// Most deterministic stationary policies the brute-force max–min enumerates.
@@ -24,7 +24,8 @@ pub struct BruteForcePolicy {
     pub worst_case: f64,
     /// The grid point attaining that worst case.
     pub worst_parameters: Vec<f64>,
-    /// Policies enumerated (those feasible under every grid model).
+    /// Policies enumerated (those feasible under every grid model), or evaluated by
+    /// [`improve_static_policy`].
     pub policies: usize,
 }
 
@@ -143,4 +144,74 @@ fn max_min(
         worst_parameters: points[point].clone(),
         policies: count,
     }))
+}
+
+/// A local optimum of the max–min problem when enumeration is out of reach: coordinate ascent
+/// over deterministic stationary policies from `start`, each step changing one state's action
+/// when that raises the worst case over the grid (`grid_points_per_dim` per dimension), until
+/// no single change does. Its worst case is a lower bound on the max–min value.
+pub fn improve_static_policy(
+    family: &ParametricFamily<'_>,
+    grid_points_per_dim: usize,
+    gamma: f64,
+    initial: &[f64],
+    start: &[usize],
+) -> Result<BruteForcePolicy> {
+    check_discount(gamma)?;
+    family.check()?;
+    let points = grid(&family.bounds, grid_points_per_dim)?;
+    let models = build_all(family, &points)?;
+    let (n_states, n_actions) = (models[0].n_states(), models[0].n_actions());
+    check_initial(initial, n_states)?;
+    for model in &models {
+        check_policy(model, start)?;
+    }
+    let worst = |policy: &[usize]| -> Result<(usize, f64)> {
+        let values: Vec<Result<f64>> = models
+            .par_iter()
+            .map(|model| {
+                let values = evaluate_policy(model, gamma, policy, Evaluation::Auto)?;
+                Ok(initial_value(initial, &values))
+            })
+            .collect();
+        let mut worst = (0, f64::INFINITY);
+        for (i, v) in values.into_iter().enumerate() {
+            let v = v?;
+            if v < worst.1 {
+                worst = (i, v);
+            }
+        }
+        Ok(worst)
+    };
+    let mut policy = start.to_vec();
+    let mut current = worst(&policy)?;
+    let mut evaluated = 1;
+    loop {
+        let mut improved = false;
+        for s in 0..n_states {
+            for a in 0..n_actions {
+                if a == policy[s] || !models.iter().all(|m| m.is_feasible(s, a)) {
+                    continue;
+                }
+                let previous = std::mem::replace(&mut policy[s], a);
+                let trial = worst(&policy)?;
+                evaluated += 1;
+                if trial.1 > current.1 + 1e-12 * current.1.abs().max(1.0) {
+                    current = trial;
+                    improved = true;
+                } else {
+                    policy[s] = previous;
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    Ok(BruteForcePolicy {
+        policy,
+        worst_case: current.1,
+        worst_parameters: points[current.0].clone(),
+        policies: evaluated,
+    })
 }
