@@ -563,3 +563,35 @@ fn foraging_rejects_bad_parameters() {
         assert!(is_parameter_error(world.mdp()), "{world:?}");
     }
 }
+
+#[test]
+fn gusts_split_one_strength_between_wind_and_headwind() {
+    let world = WindyWalk::default().with_gusts(0.4, 0.25);
+    assert!((world.wind - 0.1).abs() < 1e-15 && (world.headwind - 0.3).abs() < 1e-15);
+    let mdp = world.mdp().unwrap();
+    assert_rows_sum_to_one(&mdp);
+    // From (1, 2) moving right to (1, 3): pushed down to (2, 3) or back left to (1, 2).
+    let mut moves = outcomes(&mdp, 10, RIGHT);
+    moves.sort_by_key(|m| m.0);
+    assert_eq!(moves.len(), 3);
+    assert_eq!(moves[0].0, 10);
+    assert!((moves[0].1 - 0.3).abs() < 1e-12);
+    assert_eq!(moves[1].0, 11);
+    assert!((moves[1].1 - 0.6).abs() < 1e-12);
+    assert_eq!(moves[2].0, 19);
+    assert!((moves[2].1 - 0.1).abs() < 1e-12);
+    // The left wall holds a headwind.
+    let held = outcomes(&mdp, 8, UP);
+    assert!(held.iter().all(|m| m.0 == 0 || m.0 == 8), "{held:?}");
+    // Without headwind the world is the windy walk itself.
+    assert_eq!(
+        WindyWalk::default().with_gusts(0.2, 1.0).mdp().unwrap(),
+        WindyWalk::default().with_wind(0.2).mdp().unwrap()
+    );
+    let too_windy = WindyWalk {
+        wind: 0.7,
+        headwind: 0.5,
+        ..WindyWalk::default()
+    };
+    assert!(is_parameter_error(too_windy.mdp()));
+}
