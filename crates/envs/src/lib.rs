@@ -8,7 +8,8 @@
 //! [`cliff`] is Sutton and Barto's cliff walk with slipping, [`windy_walk`] a cliff walk whose
 //! uncertain wind pushes toward the cliff, [`river_swim`] a current that perturbs RiverSwim, and
 //! [`foraging`] a homeostasis toy. These four build [`TabularMdp`](choicelab_core::TabularMdp)s
-//! with rewards per transition.
+//! with rewards per transition. [`auction`] replays (or simulates) real-time-bidding auction
+//! logs against a bidder under a budget.
 //!
 //! ```
 //! use choicelab_envs::{CliffWorld, WindyWalk};
@@ -20,6 +21,7 @@
 //! # Ok::<(), choicelab_core::Error>(())
 //! ```
 
+pub mod auction;
 pub mod bus_fleet;
 pub mod cliff;
 pub mod delivery;
@@ -29,6 +31,7 @@ pub mod linear_ddc;
 pub mod river_swim;
 pub mod windy_walk;
 
+pub use auction::{replay, Auction, AuctionLog, CampaignInfo, ReplayResult};
 pub use bus_fleet::simulate_bus_fleet;
 pub use cliff::CliffWorld;
 pub use delivery::{BoardDesign, Cell, DeliveryBoard, MudCell};

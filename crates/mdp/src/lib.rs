@@ -23,6 +23,7 @@
 
 pub mod average;
 pub mod bellman;
+pub mod bidding;
 pub mod distributional;
 pub mod driver;
 pub mod evaluation;

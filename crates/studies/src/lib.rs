@@ -23,6 +23,7 @@ pub mod regret_preferences;
 pub mod report;
 pub mod reward_model_robustness;
 pub mod robust_mdp;
+pub mod rtb;
 pub mod spo;
 pub mod swissmetro;
 pub mod tour;

@@ -12,6 +12,7 @@ use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::reward_model_robustness::RewardModelRobustness;
 use crate::robust_mdp::RobustMdp;
+use crate::rtb::Rtb;
 use crate::spo::Spo;
 use crate::swissmetro::Swissmetro;
 use crate::tour::Tour;
@@ -64,6 +65,7 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &Spo,
         &DistributionalDp,
         &RobustMdp,
+        &Rtb,
     ]
 }
 
