@@ -11,15 +11,15 @@ use clap::Args;
 
 use crate::output::out;
 use crate::progress::{spinner, ResidualSpinner};
-use crate::solve_beyond::{solve_cvar, solve_robust};
+use crate::solve_beyond::{solve_bidding, solve_cvar, solve_robust};
 
 /// Arguments of `choicelab solve`.
 #[derive(Args)]
 pub struct SolveArgs {
     /// MDP file: craam long-format CSV (`idstatefrom,idaction,idstateto,probability,reward`)
-    /// or the JSON form (`.json`).
+    /// or the JSON form (`.json`); for --method bidding, a campaign's `<campaign>.info.json`.
     #[arg(required_unless_present = "random")]
-    file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
     /// Solve a seeded random sparse MDP instead of a file: S,A,K (states, actions, successors).
     #[arg(long, value_name = "S,A,K", conflicts_with = "file")]
     random: Option<String>,
@@ -32,7 +32,9 @@ pub struct SolveArgs {
     /// vi (Jacobi value iteration), gs (Gauss–Seidel), pi (policy iteration), mpi (modified
     /// policy iteration), rvi (relative value iteration, average reward), finite (backward
     /// induction over --horizon stages), robust (robust value iteration against --nature),
-    /// cvar (CVaR_--alpha of the return by stock-augmented distributional DP).
+    /// cvar (CVaR_--alpha of the return by stock-augmented distributional DP), bidding (the
+    /// budget-constrained bidding value table V(n, b) of a campaign, N = --horizon auctions,
+    /// budget share --c0).
     #[arg(long, default_value = "vi")]
     method: String,
     /// Number of stages for --method finite; decisions per episode for --method cvar (needed
@@ -48,6 +50,9 @@ pub struct SolveArgs {
     /// Start state whose return --method cvar optimises.
     #[arg(long, default_value_t = 0)]
     pub(crate) start: usize,
+    /// Budget share c₀ of --method bidding: B = ⌊CPM_train · c₀ · N⌋.
+    #[arg(long)]
+    pub(crate) c0: Option<f64>,
     /// Atoms of the return laws for --method cvar when returns are not on the integer lattice.
     #[arg(long, default_value_t = 401)]
     pub(crate) atoms: usize,
@@ -78,6 +83,9 @@ impl SolveArgs {
 
 /// Runs `choicelab solve`.
 pub fn solve(args: SolveArgs, quiet: bool) -> anyhow::Result<()> {
+    if args.method == "bidding" {
+        return solve_bidding(&args);
+    }
     let load_start = Instant::now();
     let (mdp, name) = load(&args)?;
     out!(

@@ -1,10 +1,13 @@
 //! `choicelab solve --method robust` (robust value iteration against a ball around the file's
-//! model) and `--method cvar` (stock-augmented distributional DP for CVaR_α of the return).
+//! model), `--method cvar` (stock-augmented distributional DP for CVaR_α of the return) and
+//! `--method bidding` (a campaign's budget-constrained bidding value table).
 
 use std::time::Instant;
 
 use anyhow::{bail, Context};
 use choicelab_core::TabularMdp;
+use choicelab_envs::CampaignInfo;
+use choicelab_mdp::bidding::{BidLandscape, BiddingDp};
 use choicelab_mdp::distributional::{
     exact_return_law, return_range, Atoms, Objective, Outcomes, Rollout, StockAugmented, StockGrid,
 };
@@ -185,6 +188,60 @@ pub fn solve_cvar(args: &SolveArgs, mdp: &TabularMdp) -> anyhow::Result<()> {
             writeln!(w, "return,probability")?;
             for (g, p) in &law {
                 writeln!(w, "{g:?},{p:?}")?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// The bidding value table V(n, b), n < N, b ≤ B, of a campaign's `info.json`: prints the
+/// budget, the time, the compact size, V(N−1, B) and Σ V(n, b) over the dense table (a checksum
+/// for comparisons); `--out` writes `n,value_at_budget` rows.
+pub fn solve_bidding(args: &SolveArgs) -> anyhow::Result<()> {
+    let path = args
+        .file
+        .as_ref()
+        .context("--method bidding needs a campaign's info.json")?;
+    let c0 = args.c0.context("--c0 is required for --method bidding")?;
+    if !(c0 > 0.0 && c0.is_finite()) {
+        bail!("--c0 {c0}: the budget share must be positive");
+    }
+    let auctions = args.horizon.unwrap_or(1000);
+    let info = CampaignInfo::from_json_path(path)?;
+    let budget = info.budget(c0, auctions);
+    let landscape = BidLandscape::from_counts(&info.price_counter_train, 1.0)?;
+    let dp = BiddingDp::clicks(auctions, budget, info.theta_avg());
+    let start = Instant::now();
+    let table = dp.solve(&landscape)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let checksum: f64 = (0..table.rows())
+        .map(|n| (0..=budget).map(|b| table.value(n, b)).sum::<f64>())
+        .sum();
+    out!(
+        "method: budget-constrained bidding DP (clicks), campaign {}",
+        path.display()
+    );
+    out!("auctions: {auctions}");
+    out!("budget: {budget} (c0 = {c0})");
+    out!("theta_avg: {}", info.theta_avg());
+    out!(
+        "stored: {} of {} entries (early exit)",
+        table.stored(),
+        table.rows() * (budget + 1)
+    );
+    out!(
+        "value: V({}, {budget}) = {:?}",
+        auctions - 1,
+        table.value(auctions - 1, budget)
+    );
+    out!("checksum: {checksum:?}");
+    out!("time: {seconds:.6} s");
+    if let Some(path) = &args.out {
+        write_rows(path, |w| {
+            writeln!(w, "n,value_at_budget")?;
+            for n in 0..table.rows() {
+                writeln!(w, "{n},{:?}", table.value(n, budget))?;
             }
             Ok(())
         })?;

@@ -49,6 +49,7 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
     assert_eq!(metrics["mdp-examples.verdict"], "reproduced");
     assert_eq!(metrics["swissmetro.status"], "skipped: no data");
     assert_eq!(metrics["bus-engine.status"], "skipped: no data");
+    assert_eq!(metrics["rtb.status"], "skipped: no data");
     assert_eq!(metrics["ddc-monte-carlo.verdict"], "reproduced");
     assert_eq!(metrics["ddc-monte-carlo.b9999.nfxp.converged_share"], 1.0);
     assert_eq!(metrics["dcppo.verdict"], "partly reproduced");

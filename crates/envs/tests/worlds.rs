@@ -595,3 +595,66 @@ fn gusts_split_one_strength_between_wind_and_headwind() {
     };
     assert!(is_parameter_error(too_windy.mdp()));
 }
+
+#[test]
+fn auction_logs_are_read_replayed_and_checked() {
+    use choicelab_envs::{replay, AuctionLog};
+    let log = AuctionLog::parse("0 5 0.01\n1 3 0.5\n\n1 10 0.2\n0 1 0.0\n", "log.txt").unwrap();
+    assert_eq!(log.auctions.len(), 4);
+    // Bid 6 everywhere with budget 8 over episodes of 3: win at 5, then the capped bid 3 wins
+    // at 3 (a click), nothing is left for 10; the fresh episode wins at 1.
+    let result = replay(&log, 3, 8, |_, _, _| 6).unwrap();
+    assert_eq!(
+        (
+            result.auctions,
+            result.impressions,
+            result.clicks,
+            result.cost
+        ),
+        (4, 3, 1, 9)
+    );
+    // The budget resets after each episode, and n counts down from N.
+    let mut seen = Vec::new();
+    replay(&log, 3, 8, |n, b, _| {
+        seen.push((n, b));
+        0
+    })
+    .unwrap();
+    assert_eq!(seen, vec![(3, 8), (2, 8), (1, 8), (3, 8)]);
+    for (text, needle) in [
+        ("0 -5 0.01\n", "log.txt:1: field `market_price`"),
+        ("0 5 0.01\n1 3 1.5\n", "log.txt:2: field `pCTR`"),
+        ("2 5 0.01\n", "log.txt:1: field `click`"),
+        ("0 5\n", "log.txt:1"),
+        ("0 5.5 0.1\n", "field `market_price`"),
+        ("", "no auctions"),
+    ] {
+        let error = AuctionLog::parse(text, "log.txt").unwrap_err().to_string();
+        assert!(error.contains(needle), "{text:?}: {error}");
+    }
+}
+
+#[test]
+fn simulated_logs_follow_the_training_statistics_and_their_seed() {
+    use choicelab_envs::{AuctionLog, CampaignInfo};
+    let info = CampaignInfo {
+        imp_train: 100_000,
+        clk_train: 500,
+        cost_train: 6_000_000,
+        imp_test: 0,
+        clk_test: 0,
+        cost_test: 0,
+        price_counter_train: (0..=300u64)
+            .map(|p| if p == 50 || p == 100 { 10 } else { 0 })
+            .collect(),
+    };
+    assert_eq!(info.budget(1.0 / 32.0, 1000), 1875);
+    let log = AuctionLog::simulate(&info, 20_000, 20.0, 3).unwrap();
+    assert_eq!(log, AuctionLog::simulate(&info, 20_000, 20.0, 3).unwrap());
+    assert!(log.auctions.iter().all(|a| a.price == 50 || a.price == 100));
+    let mean_ctr = log.auctions.iter().map(|a| a.ctr).sum::<f64>() / 20_000.0;
+    assert!((mean_ctr - 0.005).abs() < 0.0005, "{mean_ctr}");
+    let clicks = log.auctions.iter().filter(|a| a.click).count() as f64 / 20_000.0;
+    assert!((clicks - 0.005).abs() < 0.0015, "{clicks}");
+    assert!(AuctionLog::simulate(&info, 10, 0.0, 3).is_err());
+}

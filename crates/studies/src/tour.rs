@@ -15,6 +15,7 @@ use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::reward_model_robustness::RewardModelRobustness;
 use crate::robust_mdp::RobustMdp;
+use crate::rtb::Rtb;
 use crate::spo::Spo;
 use crate::swissmetro::Swissmetro;
 use crate::utility_engineering::UtilityEngineering;
@@ -48,6 +49,8 @@ pub struct Config {
     pub distributional_dp: bool,
     /// Run `robust-mdp --quick`.
     pub robust_mdp: bool,
+    /// Run `rtb --quick` (needs the data folder).
+    pub rtb: bool,
 }
 
 impl StudyConfig for Config {
@@ -64,6 +67,7 @@ impl StudyConfig for Config {
             spo: true,
             distributional_dp: true,
             robust_mdp: true,
+            rtb: true,
         }
     }
     fn quick() -> Self {
@@ -97,7 +101,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 11] = [
+        let parts: [(bool, &dyn Study); 12] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -109,6 +113,7 @@ impl Study for Tour {
             (config.spo, &Spo),
             (config.distributional_dp, &DistributionalDp),
             (config.robust_mdp, &RobustMdp),
+            (config.rtb, &Rtb),
         ];
         for (enabled, study) in parts {
             if !enabled {
