@@ -48,8 +48,8 @@ impl Ar2 {
         } else {
             epoch_f as u64
         };
-        let c0 = (4.0 * (1.0 / (alpha * sigma)).ln() + 4.0 * epoch_f.ln() + 2.0 * (4.0 * k).ln())
-            .sqrt();
+        let c0 =
+            (4.0 * (1.0 / (alpha * sigma)).ln() + 4.0 * epoch_f.ln() + 2.0 * (4.0 * k).ln()).sqrt();
         let mut policy = Self {
             k: arms,
             alpha,

@@ -33,7 +33,13 @@ impl SystemBounds {
                 format!("{} is outside [0, 1)", self.rho_bar),
             ));
         }
-        let others = [self.theta, self.omega, self.input_norm, self.phi, self.sigma];
+        let others = [
+            self.theta,
+            self.omega,
+            self.input_norm,
+            self.phi,
+            self.sigma,
+        ];
         if others.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
             return Err(Error::parameter(
                 "bounds",
@@ -106,15 +112,17 @@ pub fn epoch_length(m: u64, rho_bar: f64) -> u64 {
 
 /// The largest Euclidean norm of the arms.
 pub(crate) fn largest_norm(arms: &[Vec<f64>]) -> f64 {
-    arms.iter()
-        .map(|u| dot(u, u).sqrt())
-        .fold(0.0, f64::max)
+    arms.iter().map(|u| dot(u, u).sqrt()).fold(0.0, f64::max)
 }
 
 /// Checks arms are non-empty and of one dimension; returns them flattened and d.
 pub(crate) fn flatten(arms: &[Vec<f64>]) -> Result<(Vec<f64>, usize)> {
     let d = arms.first().map_or(0, Vec::len);
-    if d == 0 || arms.iter().any(|u| u.len() != d || u.iter().any(|x| !x.is_finite())) {
+    if d == 0
+        || arms
+            .iter()
+            .any(|u| u.len() != d || u.iter().any(|x| !x.is_finite()))
+    {
         return Err(Error::parameter(
             "arms",
             "need at least one arm, all of one positive dimension with finite entries",

@@ -46,7 +46,11 @@ pub(crate) fn invert_spd(a: &[f64], d: usize, out: &mut [f64], work: &mut [f64])
 pub(crate) fn mat_vec(m: &[f64], x: &[f64], y: &mut [f64]) {
     let d = x.len();
     for (i, yi) in y.iter_mut().enumerate() {
-        *yi = m[i * d..(i + 1) * d].iter().zip(x).map(|(a, b)| a * b).sum();
+        *yi = m[i * d..(i + 1) * d]
+            .iter()
+            .zip(x)
+            .map(|(a, b)| a * b)
+            .sum();
     }
 }
 
@@ -54,7 +58,13 @@ pub(crate) fn mat_vec(m: &[f64], x: &[f64], y: &mut [f64]) {
 pub(crate) fn quad(m: &[f64], x: &[f64]) -> f64 {
     let d = x.len();
     (0..d)
-        .map(|i| x[i] * m[i * d..(i + 1) * d].iter().zip(x).map(|(a, b)| a * b).sum::<f64>())
+        .map(|i| {
+            x[i] * m[i * d..(i + 1) * d]
+                .iter()
+                .zip(x)
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
+        })
         .sum()
 }
 

@@ -46,8 +46,8 @@ impl Fixed {
 
     /// The clairvoyant: always the arm of largest value (the first on ties).
     pub fn best(values: &[f64]) -> Result<Self> {
-        let arm = argmax(values.iter().copied())
-            .ok_or_else(|| Error::parameter("values", "no arms"))?;
+        let arm =
+            argmax(values.iter().copied()).ok_or_else(|| Error::parameter("values", "no arms"))?;
         Ok(Self { arm })
     }
 }

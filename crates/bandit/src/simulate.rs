@@ -66,7 +66,11 @@ impl RegretCurve {
         (0..self.steps.len()).map(move |j| {
             let mean = self.trials.iter().map(|t| t[j]).sum::<f64>() / n;
             let var = if n > 1.0 {
-                self.trials.iter().map(|t| (t[j] - mean).powi(2)).sum::<f64>() / (n - 1.0)
+                self.trials
+                    .iter()
+                    .map(|t| (t[j] - mean).powi(2))
+                    .sum::<f64>()
+                    / (n - 1.0)
             } else {
                 0.0
             };

@@ -62,7 +62,12 @@ fn the_clairvoyant_has_zero_regret() {
     assert_eq!(*curve.steps.last().unwrap(), 5_000);
     // The trap (0, 1, 0.5) loses 0.8125 − 0.5556 per step.
     let trap = simulation
-        .run(&arms(), &values, || Diagonal::synthetic(0.1), || Fixed::new(1))
+        .run(
+            &arms(),
+            &values,
+            || Diagonal::synthetic(0.1),
+            || Fixed::new(1),
+        )
         .unwrap();
     assert!((trap.final_mean() - 5_000.0 * (0.8125 - 0.5 - 0.5 / 9.0)).abs() < 1e-6);
 }
@@ -99,7 +104,10 @@ fn results_do_not_depend_on_the_thread_count() {
     };
     let one = run(1);
     assert_eq!(one, run(3));
-    assert_ne!(one.1.trials[0], one.1.trials[1], "trials draw different noise");
+    assert_ne!(
+        one.1.trials[0], one.1.trials[1],
+        "trials draw different noise"
+    );
 }
 
 #[test]
@@ -116,12 +124,16 @@ fn dynlin_ucb_escapes_the_myopic_trap() {
     };
     let log_t = (horizon as f64).ln();
     let dynlin = run(&|| Box::new(DynLinUcb::new(&arms(), &bounds, 1.0, log_t).unwrap()));
-    let exp3 = run(&|| Box::new(Exp3::new(6, horizon, bounds.reward_bound(1.5f64.sqrt())).unwrap()));
+    let exp3 =
+        run(&|| Box::new(Exp3::new(6, horizon, bounds.reward_bound(1.5f64.sqrt())).unwrap()));
     let trap = horizon as f64 * (0.8125 - (0.5 + 0.5 / 9.0));
     // Its theoretical width explores for long; still it spends less than half the time in
     // the trap (whose regret per step is the largest but one) and does not do worse than Exp3.
     eprintln!("DynLin-UCB {dynlin}, Exp3 {exp3}, always the trap {trap}");
-    assert!(dynlin < 0.5 * trap, "DynLin-UCB regret {dynlin} vs trap {trap}");
+    assert!(
+        dynlin < 0.5 * trap,
+        "DynLin-UCB regret {dynlin} vs trap {trap}"
+    );
     assert!(dynlin < exp3, "DynLin-UCB {dynlin} vs Exp3 {exp3}");
 }
 
@@ -164,11 +176,24 @@ fn bad_parameters_are_rejected() {
     assert!(Simulation::new(0, 1, 1).is_err());
     let simulation = Simulation::new(10, 1, 1).unwrap();
     let err = simulation
-        .run(&arms(), &[1.0], || Diagonal::synthetic(0.1), || Fixed::new(0))
+        .run(
+            &arms(),
+            &[1.0],
+            || Diagonal::synthetic(0.1),
+            || Fixed::new(0),
+        )
         .unwrap_err();
-    assert!(err.to_string().contains("one finite value per arm"), "{err}");
+    assert!(
+        err.to_string().contains("one finite value per arm"),
+        "{err}"
+    );
     let err = simulation
-        .run(&arms(), &[0.0; 6], || Diagonal::synthetic(0.1), || Fixed::new(9))
+        .run(
+            &arms(),
+            &[0.0; 6],
+            || Diagonal::synthetic(0.1),
+            || Fixed::new(9),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("chose arm 9"), "{err}");
 }

@@ -96,7 +96,9 @@ fn matrix(value: &Value, key: &str, rows: usize, cols: usize, at: &Location) -> 
 /// A finite number read from field `key`.
 fn number(value: &Value, key: &str, at: &Location) -> Result<f64> {
     let field = || at.clone().field(key);
-    let x = value.get(key).ok_or_else(|| Error::parse(field(), "missing"))?;
+    let x = value
+        .get(key)
+        .ok_or_else(|| Error::parse(field(), "missing"))?;
     x.as_f64()
         .filter(|x| x.is_finite())
         .ok_or_else(|| Error::parse(field(), format!("`{x}` is not a finite number")))
@@ -140,16 +142,11 @@ pub fn spectral_radius(a: &[f64], n: usize) -> Result<f64> {
     if n == 0 {
         return Ok(0.0);
     }
-    let values = dense(a, n, n)
-        .eigenvalues()
-        .map_err(|e| Error::Numerical {
-            context: "spectral radius".into(),
-            message: format!("eigenvalue solver failed: {e:?}"),
-        })?;
-    Ok(values
-        .iter()
-        .map(|z| z.re.hypot(z.im))
-        .fold(0.0, f64::max))
+    let values = dense(a, n, n).eigenvalues().map_err(|e| Error::Numerical {
+        context: "spectral radius".into(),
+        message: format!("eigenvalue solver failed: {e:?}"),
+    })?;
+    Ok(values.iter().map(|z| z.re.hypot(z.im)).fold(0.0, f64::max))
 }
 
 impl LinearSystem {
@@ -312,7 +309,11 @@ impl LinearSystem {
 
     /// θ = ‖1ᵀD‖₂.
     pub fn theta(&self) -> f64 {
-        self.immediate_gain().iter().map(|x| x * x).sum::<f64>().sqrt()
+        self.immediate_gain()
+            .iter()
+            .map(|x| x * x)
+            .sum::<f64>()
+            .sqrt()
     }
 
     /// ω = ‖1ᵀC‖₂.
@@ -405,7 +406,13 @@ impl LinearSystem {
                 }
             }
             let free: f64 = share.iter().zip(&fixed).filter(|p| !p.1).map(|p| p.0).sum();
-            let room = 1.0 - share.iter().zip(&fixed).filter(|p| *p.1).map(|p| p.0).sum::<f64>();
+            let room = 1.0
+                - share
+                    .iter()
+                    .zip(&fixed)
+                    .filter(|p| *p.1)
+                    .map(|p| p.0)
+                    .sum::<f64>();
             if free > 0.0 {
                 for (s, _) in share.iter_mut().zip(&fixed).filter(|p| !p.1) {
                     *s *= room / free;

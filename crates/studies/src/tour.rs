@@ -9,6 +9,7 @@ use crate::config::{to_toml, StudyConfig};
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
+use crate::dynamical_bandits::DynamicalBandits;
 use crate::mdp_examples::MdpExamples;
 use crate::registry::{Progress, RunOptions, Study};
 use crate::regret_preferences::RegretPreferences;
@@ -48,6 +49,8 @@ pub struct Config {
     pub distributional_dp: bool,
     /// Run `robust-mdp --quick`.
     pub robust_mdp: bool,
+    /// Run `dynamical-bandits --quick` (needs the data folder).
+    pub dynamical_bandits: bool,
 }
 
 impl StudyConfig for Config {
@@ -64,6 +67,7 @@ impl StudyConfig for Config {
             spo: true,
             distributional_dp: true,
             robust_mdp: true,
+            dynamical_bandits: true,
         }
     }
     fn quick() -> Self {
@@ -97,7 +101,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 11] = [
+        let parts: [(bool, &dyn Study); 12] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -109,6 +113,7 @@ impl Study for Tour {
             (config.spo, &Spo),
             (config.distributional_dp, &DistributionalDp),
             (config.robust_mdp, &RobustMdp),
+            (config.dynamical_bandits, &DynamicalBandits),
         ];
         for (enabled, study) in parts {
             if !enabled {
