@@ -79,6 +79,7 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
     assert!(ddp("cvar.augmented") > ddp("cvar.markov_best"));
     assert!(ddp("cvar.markov_best") > ddp("cvar.mean_optimal"));
     assert_eq!(metrics["robust-mdp.verdict"], "reproduced");
+    assert_eq!(metrics["dynamical-bandits.status"], "skipped: no data");
     assert_eq!(metrics["robust-mdp.riverswim.status"], "skipped: no data");
     let robust = |key: &str| metrics[format!("robust-mdp.{key}")].as_f64().unwrap();
     assert!((robust("iwocs.worst_case") - robust("exhaustive.worst_case")).abs() < 1e-6);

@@ -9,7 +9,8 @@
 //! uncertain wind pushes toward the cliff, [`river_swim`] a current that perturbs RiverSwim, and
 //! [`foraging`] a homeostasis toy. These four build [`TabularMdp`](choicelab_core::TabularMdp)s
 //! with rewards per transition. [`auction`] replays (or simulates) real-time-bidding auction
-//! logs against a bidder under a budget.
+//! logs against a bidder under a budget; [`linear_system`] is a dynamical linear bandit: actions
+//! drive a hidden linear state (Mussi et al. 2023).
 //!
 //! ```
 //! use choicelab_envs::{CliffWorld, WindyWalk};
@@ -28,6 +29,7 @@ pub mod delivery;
 pub mod foraging;
 mod grid;
 pub mod linear_ddc;
+pub mod linear_system;
 pub mod river_swim;
 pub mod windy_walk;
 
@@ -37,5 +39,6 @@ pub use cliff::CliffWorld;
 pub use delivery::{BoardDesign, Cell, DeliveryBoard, MudCell};
 pub use foraging::Foraging;
 pub use linear_ddc::{Episodes, Features, LinearDdcWorld, StepTables, Transition, WorldDesign};
+pub use linear_system::LinearSystem;
 pub use river_swim::{perturbed_river_swim, CURRENT_RANGE};
 pub use windy_walk::{WindyWalk, NOMINAL_WIND, WIND_RANGE};

@@ -16,6 +16,7 @@ pub mod config;
 pub mod dcppo;
 pub mod ddc_monte_carlo;
 pub mod distributional_dp;
+pub mod dynamical_bandits;
 pub mod mdp_examples;
 pub mod plot;
 pub mod registry;

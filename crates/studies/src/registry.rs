@@ -7,6 +7,7 @@ use crate::config::ConfigSources;
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
+use crate::dynamical_bandits::DynamicalBandits;
 use crate::mdp_examples::MdpExamples;
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
@@ -66,6 +67,7 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &DistributionalDp,
         &RobustMdp,
         &Rtb,
+        &DynamicalBandits,
     ]
 }
 

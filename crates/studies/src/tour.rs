@@ -9,6 +9,7 @@ use crate::config::{to_toml, StudyConfig};
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
+use crate::dynamical_bandits::DynamicalBandits;
 use crate::mdp_examples::MdpExamples;
 use crate::registry::{Progress, RunOptions, Study};
 use crate::regret_preferences::RegretPreferences;
@@ -51,6 +52,8 @@ pub struct Config {
     pub robust_mdp: bool,
     /// Run `rtb --quick` (needs the data folder).
     pub rtb: bool,
+    /// Run `dynamical-bandits --quick` (needs the data folder).
+    pub dynamical_bandits: bool,
 }
 
 impl StudyConfig for Config {
@@ -68,6 +71,7 @@ impl StudyConfig for Config {
             distributional_dp: true,
             robust_mdp: true,
             rtb: true,
+            dynamical_bandits: true,
         }
     }
     fn quick() -> Self {
@@ -101,7 +105,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 12] = [
+        let parts: [(bool, &dyn Study); 13] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -114,6 +118,7 @@ impl Study for Tour {
             (config.distributional_dp, &DistributionalDp),
             (config.robust_mdp, &RobustMdp),
             (config.rtb, &Rtb),
+            (config.dynamical_bandits, &DynamicalBandits),
         ];
         for (enabled, study) in parts {
             if !enabled {
