@@ -12,7 +12,7 @@ pub(crate) fn invert_spd(a: &[f64], d: usize, out: &mut [f64], work: &mut [f64])
                 s -= l[i * d + k] * l[j * d + k];
             }
             if i == j {
-                if !(s > 0.0) {
+                if s <= 0.0 || s.is_nan() {
                     return false;
                 }
                 l[i * d + i] = s.sqrt();

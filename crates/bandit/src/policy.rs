@@ -60,17 +60,18 @@ impl Policy for Fixed {
     fn reset(&mut self) {}
 }
 
-/// The index of the largest value (the first on ties, NaN never wins), None if empty.
+/// The index of the largest value (the first on ties; NaN never wins, all NaN gives 0), None
+/// if empty.
 pub(crate) fn argmax(values: impl Iterator<Item = f64>) -> Option<usize> {
     let mut best: Option<(usize, f64)> = None;
+    let mut any = false;
     for (i, v) in values.enumerate() {
-        match best {
-            Some((_, b)) if !(v > b) => {}
-            _ if v.is_nan() && best.is_some() => {}
-            _ => best = Some((i, v)),
+        any = true;
+        if !v.is_nan() && best.is_none_or(|(_, b)| v > b) {
+            best = Some((i, v));
         }
     }
-    best.map(|(i, _)| i)
+    best.map(|(i, _)| i).or(any.then_some(0))
 }
 
 /// UCB1 as the reference defines it: each arm once, then the arm of largest

@@ -53,13 +53,13 @@ impl Environment for Diagonal {
     }
     fn step(&mut self, u: &[f64], rng: &mut Rng) -> f64 {
         let mut y = 0.0;
-        for i in 0..3 {
+        for (i, ui) in u.iter().enumerate().take(3) {
             let v: f64 = StandardNormal.sample(rng);
-            y += self.c[i] * self.x[i] + self.d[i] * u[i] + self.sigma * v;
+            y += self.c[i] * self.x[i] + self.d[i] * ui + self.sigma * v;
         }
-        for i in 0..3 {
+        for (i, ui) in u.iter().enumerate().take(3) {
             let w: f64 = StandardNormal.sample(rng);
-            self.x[i] = self.a[i] * self.x[i] + self.b[i] * u[i] + self.sigma * w;
+            self.x[i] = self.a[i] * self.x[i] + self.b[i] * ui + self.sigma * w;
         }
         y
     }
