@@ -118,15 +118,20 @@ pub fn solve(args: SolveArgs, quiet: bool) -> anyhow::Result<()> {
     let solution = result?;
     print_summary(&solution, gamma, args.epsilon, elapsed)?;
     if let Some(out) = &args.out {
-        write_rows(out, |w| {
-            writeln!(w, "state,action,value")?;
-            for (s, (a, v)) in solution.policy.iter().zip(&solution.values).enumerate() {
-                writeln!(w, "{s},{a},{v:?}")?;
-            }
-            Ok(())
-        })?;
+        write_policy_values(out, &solution)?;
     }
     Ok(())
+}
+
+/// Writes a stationary solution as `state,action,value` rows.
+pub(crate) fn write_policy_values(path: &PathBuf, solution: &Solution) -> anyhow::Result<()> {
+    write_rows(path, |w| {
+        writeln!(w, "state,action,value")?;
+        for (s, (a, v)) in solution.policy.iter().zip(&solution.values).enumerate() {
+            writeln!(w, "{s},{a},{v:?}")?;
+        }
+        Ok(())
+    })
 }
 
 fn load(args: &SolveArgs) -> anyhow::Result<(TabularMdp, String)> {

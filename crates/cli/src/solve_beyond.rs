@@ -15,7 +15,7 @@ use choicelab_mdp::{Nature, RobustValueIteration, Stopping};
 
 use crate::output::out;
 use crate::progress::{spinner, ResidualSpinner};
-use crate::solve::{write_rows, SolveArgs};
+use crate::solve::{write_policy_values, write_rows, SolveArgs};
 
 /// Parses `l1:R` or `kl:R` into a nature.
 fn parse_nature(spec: &str) -> anyhow::Result<Nature> {
@@ -60,13 +60,7 @@ pub fn solve_robust(args: &SolveArgs, mdp: &TabularMdp, quiet: bool) -> anyhow::
     out!("iterations: {}", solution.iterations);
     out!("time: {seconds:.6} s");
     if let Some(path) = &args.out {
-        write_rows(path, |w| {
-            writeln!(w, "state,action,value")?;
-            for (s, (a, v)) in solution.policy.iter().zip(&solution.values).enumerate() {
-                writeln!(w, "{s},{a},{v:?}")?;
-            }
-            Ok(())
-        })?;
+        write_policy_values(path, &solution)?;
     }
     Ok(())
 }

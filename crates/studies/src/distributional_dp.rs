@@ -6,8 +6,8 @@ use choicelab_core::{random_integer_mdp, random_sparse_mdp, Error, Result, Tabul
 use choicelab_envs::{CliffWorld, Foraging};
 use choicelab_mdp::distributional::{
     exact_return_law, markov_laws, monte_carlo_returns, return_range, summarise_returns, Atoms,
-    AugmentedSolution, Deviation, MarkovPolicy, MarkovSearch, Objective, Outcomes, Rollout,
-    StockAugmented, StockGrid, StockPolicy,
+    Deviation, MarkovPolicy, MarkovSearch, Objective, Outcomes, Rollout, StockAugmented, StockGrid,
+    StockPolicy,
 };
 use choicelab_mdp::{FiniteHorizon, ValueIteration};
 use serde::{Deserialize, Serialize};
@@ -393,26 +393,17 @@ fn cvar_case(
     ];
     let mut scored = Vec::new();
     for (i, (name, policy_key, policy, c0)) in candidates.into_iter().enumerate() {
-        let law = exact_return_law(
-            mdp,
-            policy,
-            &Rollout {
-                start,
-                initial_stock: c0,
-                gamma: 1.0,
-                horizon,
-            },
-            5_000_000,
-        )?;
+        let rollout = Rollout {
+            start,
+            initial_stock: c0,
+            gamma: 1.0,
+            horizon,
+        };
+        let law = exact_return_law(mdp, policy, &rollout, 5_000_000)?;
         let samples = monte_carlo_returns(
             mdp,
             policy,
-            &Rollout {
-                start,
-                initial_stock: c0,
-                gamma: 1.0,
-                horizon,
-            },
+            &rollout,
             config.episodes,
             config.seed.wrapping_add(i as u64 + 1),
         )?;
@@ -530,7 +521,7 @@ fn homeostasis_case(config: &Config, report: &mut Report) -> Result<bool> {
     let (low, high) = return_range(&mdp, 1.0, Some(horizon))?;
     let atoms = Atoms::lattice(low, high, 1.0)?;
     let stock = StockGrid::new(-config.target + low, -config.target + high, 1.0)?;
-    let augmented: AugmentedSolution =
+    let augmented =
         StockAugmented::new(1.0, Some(horizon), atoms.clone(), stock, objective).solve(&mdp)?;
     let value = augmented.evaluate(world.start())?.value;
     let samples = monte_carlo_returns(

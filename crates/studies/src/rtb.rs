@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use choicelab_core::{DataDir, Error, Location, Result};
 use choicelab_envs::{replay, AuctionLog, CampaignInfo, ReplayResult};
-use choicelab_mdp::bidding::{lin_bid, mcpc_bid, BidLandscape, BiddingDp, ValueTable};
+use choicelab_mdp::bidding::{lin_bid, mcpc_bid, BidLandscape, BiddingDp};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{to_toml, StudyConfig};
@@ -287,7 +287,7 @@ fn run_campaign(
     let landscape = BidLandscape::from_counts(&info.price_counter_train, 1.0)?;
     let dp = BiddingDp::clicks(config.auctions, budget, info.theta_avg());
     let start = Instant::now();
-    let table: ValueTable = dp.solve(&landscape)?;
+    let table = dp.solve(&landscape)?;
     report.number(
         format!("{prefix}.c{denominator}.dp_seconds"),
         start.elapsed().as_secs_f64(),

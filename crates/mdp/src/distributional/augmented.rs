@@ -291,6 +291,7 @@ impl AugmentedSolution {
 }
 
 /// What one sweep reports.
+#[derive(Default)]
 struct SweepReport {
     /// Largest Wasserstein-1 change of a law.
     change: f64,
@@ -374,11 +375,7 @@ impl<'a> Backup<'a> {
             .enumerate()
             .map(|(s, (state_laws, actions))| {
                 let mut scratch = vec![0.0; m];
-                let mut report = SweepReport {
-                    change: 0.0,
-                    clipped: 0,
-                    changed_actions: 0,
-                };
+                let mut report = SweepReport::default();
                 for i in 0..c_count {
                     let out = &mut state_laws[i * m..(i + 1) * m];
                     let previous_action = actions[i];
@@ -411,18 +408,11 @@ impl<'a> Backup<'a> {
                 }
                 report
             })
-            .reduce(
-                || SweepReport {
-                    change: 0.0,
-                    clipped: 0,
-                    changed_actions: 0,
-                },
-                |a, b| SweepReport {
-                    change: a.change.max(b.change),
-                    clipped: a.clipped + b.clipped,
-                    changed_actions: a.changed_actions + b.changed_actions,
-                },
-            )
+            .reduce(SweepReport::default, |a, b| SweepReport {
+                change: a.change.max(b.change),
+                clipped: a.clipped + b.clipped,
+                changed_actions: a.changed_actions + b.changed_actions,
+            })
     }
 }
 
