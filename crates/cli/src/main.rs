@@ -1,6 +1,7 @@
 //! `choicelab`: run studies, solve MDPs and fetch the public data sets.
 
 mod data;
+mod esn;
 mod fit;
 mod output;
 mod progress;
@@ -37,6 +38,8 @@ enum Command {
     Fit(fit::FitArgs),
     /// Solve a tabular MDP from a CSV or JSON file.
     Solve(solve::SolveArgs),
+    /// Score a plain echo-state network on a benchmark task, timed (one JSON line per seed).
+    Esn(esn::EsnArgs),
     /// List or download the public data sets.
     #[command(subcommand)]
     Data(DataCommand),
@@ -85,6 +88,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run::run(args, cli.quiet),
         Command::Fit(args) => fit::fit(args),
         Command::Solve(args) => solve::solve(args, cli.quiet),
+        Command::Esn(args) => esn::esn(args),
         Command::Data(DataCommand::List { data }) => data::list(data.as_deref()),
         Command::Data(DataCommand::Fetch {
             names,

@@ -80,6 +80,9 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
     assert!(ddp("cvar.markov_best") > ddp("cvar.mean_optimal"));
     assert_eq!(metrics["robust-mdp.verdict"], "reproduced");
     assert_eq!(metrics["dynamical-bandits.status"], "skipped: no data");
+    let reservoir = |key: &str| metrics[format!("reservoir-ei.{key}")].as_f64().unwrap();
+    assert!((27.0..=33.0).contains(&reservoir("anchor.mc")));
+    assert!(reservoir("mc.global_best") > 0.0 && reservoir("narma10.adaptive_nrmse") > 0.0);
     assert_eq!(metrics["robust-mdp.riverswim.status"], "skipped: no data");
     let robust = |key: &str| metrics[format!("robust-mdp.{key}")].as_f64().unwrap();
     assert!((robust("iwocs.worst_case") - robust("exhaustive.worst_case")).abs() < 1e-6);
@@ -214,4 +217,42 @@ fn settings_reach_the_report() {
         report.contains("epsilon = 0.000000001") && report.contains("horizon = 5"),
         "{report}"
     );
+}
+
+#[test]
+fn esn_scores_a_task_and_rejects_unknown_ones() {
+    let home = tempfile::tempdir().unwrap();
+    let args = [
+        "esn",
+        "narma10-classic",
+        "--units",
+        "50",
+        "--train",
+        "600",
+        "--test",
+        "200",
+        "--seeds",
+        "2",
+    ];
+    let out = choicelab(&args, None, home.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0]["nrmse"].as_f64().unwrap() < 1.0 && lines[1]["seconds"].as_f64().is_some());
+    let out = choicelab(&["esn", "narma30"], None, home.path());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown task `narma30`"));
+    let out = choicelab(
+        &["esn", "narma10", "--spectral-radius", "0"],
+        None,
+        home.path(),
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("spectral_radius"));
 }

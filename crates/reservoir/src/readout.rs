@@ -2,6 +2,7 @@
 
 use choicelab_core::{Error, Result};
 use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::linalg::solvers::Solve;
 use faer::{Accum, Mat, MatRef, Par, Side};
 
@@ -50,12 +51,16 @@ impl Ridge {
         let y_mean = column_means(targets.view());
         let x = centred(states.view(), &x_mean);
         let y = centred(targets.view(), &y_mean);
+        // Only the lower triangle of the symmetric XᵀX is formed; the Cholesky reads only it.
         let mut gram = Mat::<f64>::zeros(n, n);
-        matmul(
+        triangular::matmul(
             gram.as_mut(),
+            BlockStructure::TriangularLower,
             Accum::Replace,
             x.transpose(),
+            BlockStructure::Rectangular,
             x.as_ref(),
+            BlockStructure::Rectangular,
             1.0,
             Par::Seq,
         );

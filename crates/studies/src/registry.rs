@@ -11,6 +11,7 @@ use crate::dynamical_bandits::DynamicalBandits;
 use crate::mdp_examples::MdpExamples;
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
+use crate::reservoir_ei::ReservoirEi;
 use crate::reward_model_robustness::RewardModelRobustness;
 use crate::robust_mdp::RobustMdp;
 use crate::rtb::Rtb;
@@ -68,6 +69,7 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &RobustMdp,
         &Rtb,
         &DynamicalBandits,
+        &ReservoirEi,
     ]
 }
 

@@ -14,6 +14,7 @@ use crate::mdp_examples::MdpExamples;
 use crate::registry::{Progress, RunOptions, Study};
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
+use crate::reservoir_ei::ReservoirEi;
 use crate::reward_model_robustness::RewardModelRobustness;
 use crate::robust_mdp::RobustMdp;
 use crate::rtb::Rtb;
@@ -54,6 +55,8 @@ pub struct Config {
     pub rtb: bool,
     /// Run `dynamical-bandits --quick` (needs the data folder).
     pub dynamical_bandits: bool,
+    /// Run `reservoir-ei --quick`.
+    pub reservoir_ei: bool,
 }
 
 impl StudyConfig for Config {
@@ -72,6 +75,7 @@ impl StudyConfig for Config {
             robust_mdp: true,
             rtb: true,
             dynamical_bandits: true,
+            reservoir_ei: true,
         }
     }
     fn quick() -> Self {
@@ -105,7 +109,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 13] = [
+        let parts: [(bool, &dyn Study); 14] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -119,6 +123,7 @@ impl Study for Tour {
             (config.robust_mdp, &RobustMdp),
             (config.rtb, &Rtb),
             (config.dynamical_bandits, &DynamicalBandits),
+            (config.reservoir_ei, &ReservoirEi),
         ];
         for (enabled, study) in parts {
             if !enabled {
