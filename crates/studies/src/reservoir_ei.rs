@@ -68,7 +68,7 @@ impl StudyConfig for Config {
             ridge: 1e-6,
             narma: [2_000, 1_000, 100],
             mackey_glass: [2_000, 10],
-            anchor_seeds: 3,
+            anchor_seeds: 5,
         }
     }
     fn quick() -> Self {
