@@ -358,8 +358,8 @@ impl DaleReservoir {
             for _ in 0..length {
                 self.step(inputs.row(steps % inputs.len()));
                 steps += 1;
-                for i in 0..n {
-                    let change = delta * (self.rates[i] - targets[i]);
+                for (i, &target) in targets.iter().enumerate() {
+                    let change = delta * (self.rates[i] - target);
                     for w in self.inhibitory.row_values_mut(i) {
                         let moved = *w + change;
                         if moved < 0.0 {

@@ -7,12 +7,12 @@ use rand::RngExt;
 /// Which NARMA10 recursion generates the targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Narma {
-    /// Atiya & Parlos (2000): y(t+1) = 0.3 y(t) + 0.05 y(t) Σ_{i=0}^{9} y(t−i)
-    /// + 1.5 u(t−9) u(t) + 0.1, with y = 0 before t = 10.
+    /// Atiya & Parlos (2000): y(t+1) = 0.3 y(t) + 0.05 y(t) Σ_{i=0}^{9} y(t−i) +
+    /// 1.5 u(t−9) u(t) + 0.1, with y = 0 before t = 10.
     Classic,
-    /// reservoirpy 0.4.2's `narma(order=10, a1=0.3, a2=0.05, b=1.5, c=0.1)`: y[t+1] = 0.3 y[t]
-    /// + 0.05 y[t] Σ_{i=t−10}^{t−1} y[i] + 1.5 u[t−10] u[t] + 0.1 — the sum skips y[t] and the
-    /// input delay is 10. It draws 10 more inputs than targets: target y[t] is paired with input
+    /// reservoirpy 0.4.2's `narma(order=10, a1=0.3, a2=0.05, b=1.5, c=0.1)`: y[t+1] =
+    /// 0.3 y[t] + 0.05 y[t] Σ_{i=t−10}^{t−1} y[i] + 1.5 u[t−10] u[t] + 0.1 — the sum skips y[t]
+    /// and the input delay is 10. It draws 10 more inputs than targets: target y[t] is paired with input
     /// u[t + 10].
     Reservoirpy,
 }

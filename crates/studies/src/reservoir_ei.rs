@@ -230,12 +230,15 @@ pub(crate) struct AdaptStats {
     pub balance: f64,
 }
 
+/// One adaptive arm's results: scores[target mean][scaling][seed] with statistics.
+pub(crate) type ArmGrid = Vec<Vec<Vec<(Scores, AdaptStats)>>>;
+
 /// Every measurement of the study.
 pub(crate) struct Grid {
     /// Global tuning: scores[balance][scaling][seed].
     pub global: Vec<Vec<Vec<Scores>>>,
     /// Adaptive arms: scores[arm][target mean][scaling][seed] and their statistics.
-    pub adaptive: Vec<Vec<Vec<Vec<(Scores, AdaptStats)>>>>,
+    pub adaptive: Vec<ArmGrid>,
 }
 
 fn params(config: &Config, balance: f64, scaling: f64, seed: Seed) -> DaleParams {

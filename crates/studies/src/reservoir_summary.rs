@@ -310,6 +310,13 @@ fn verdicts(report: &mut Report, claims: &Claims, anchors_ok: Option<bool>, find
         hetero,
     ));
     report.notes.push(
+        "With θ = 0 and no leak, a strongly inhibited network alternates between silence and \
+         σ(0) = 0.5, a mean rate of 0.25 however strong its inhibition: the over-inhibited end \
+         of the sweep collapses into that oscillation, and target rates at or below 0.25 make \
+         the iterative rule raise inhibition without bound (the realised β column shows it)."
+            .into(),
+    );
+    report.notes.push(
         "Implemented adaptation: after every step of an adaptation phase driven by an \
          independent draw of the task's input, each inhibitory synapse onto neuron i moves by \
          δ(r_i(t) − ρ_i) and is clipped at 0 (δ = 1e-2, then 1e-3); the weights are then frozen \
