@@ -16,6 +16,7 @@
 //! assert!((fit.theta[0] - 0.419617624).abs() < 1e-6);
 //! ```
 
+mod binomial;
 mod fitted;
 mod graph;
 mod lbfgs;
@@ -28,12 +29,15 @@ pub mod agreement;
 pub mod bradley_terry;
 pub mod chooser;
 pub mod elicitation;
+pub mod intertemporal;
 pub mod logit;
 pub mod logit_spec;
 pub mod luce;
+pub mod risky;
 pub mod thurstonian;
 
 pub use active::{ActiveSelection, PairPool};
+pub use binomial::{FitSettings, StartOutcome};
 pub use bradley_terry::{BradleyTerry, Solver};
 pub use chooser::{ChoiceOption, Chooser, SimulatedChooser};
 pub use elicitation::{Elicitation, Elicited, Round, Strategy};
