@@ -58,8 +58,12 @@ pub(crate) trait IndexModel: Sync {
     fn rows(&self) -> usize;
     /// Row i's (trials n_i, share y_i of yes).
     fn counts(&self, i: usize) -> (f64, f64);
+    /// What every row's index at ψ shares (tables of values), computed once per evaluation.
+    type Shared: Sync;
+    /// The shared part at ψ.
+    fn prepare(&self, psi: &[f64]) -> Self::Shared;
     /// Row i's index z_i at ψ; writes ∂z_i/∂ψ into `grad`.
-    fn index(&self, psi: &[f64], i: usize, grad: &mut [f64]) -> f64;
+    fn index(&self, psi: &[f64], shared: &Self::Shared, i: usize, grad: &mut [f64]) -> f64;
     /// A penalty added to the mean negative log-likelihood; adds its gradient in ψ to `grad`.
     fn penalty(&self, _psi: &[f64], _grad: &mut [f64]) -> f64 {
         0.0
@@ -125,6 +129,7 @@ fn unconstrained(scales: &[Scale], psi: &[f64]) -> Result<Vec<f64>> {
 /// Σ n_i·(negative log-likelihood of row i) and its gradient in ψ, with Σ n_i.
 fn total_nll<M: IndexModel>(model: &M, psi: &[f64], grad: &mut [f64]) -> (f64, f64) {
     let k = psi.len();
+    let shared = model.prepare(psi);
     let parts: Vec<(f64, f64, Vec<f64>)> = (0..model.rows().div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
@@ -132,8 +137,9 @@ fn total_nll<M: IndexModel>(model: &M, psi: &[f64], grad: &mut [f64]) -> (f64, f
             let mut dz = vec![0.0; k];
             for i in c * CHUNK..((c + 1) * CHUNK).min(model.rows()) {
                 let (n, y) = model.counts(i);
-                let z = model.index(psi, i, &mut dz);
-                nll -= n * (y * log_sigmoid(z) + (1.0 - y) * log_sigmoid(-z));
+                let z = model.index(psi, &shared, i, &mut dz);
+                // y ln σ(z) + (1 − y) ln σ(−z) = ln σ(z) − (1 − y) z.
+                nll -= n * (log_sigmoid(z) - (1.0 - y) * z);
                 trials += n;
                 let residual = n * (sigmoid(z) - y);
                 sum.iter_mut()
@@ -306,11 +312,20 @@ fn standard_errors<M: IndexModel>(
     Ok((se, correlation))
 }
 
+/// The log-likelihood at ψ and its gradient in ψ (no penalty).
+pub(crate) fn loglik<M: IndexModel>(model: &M, psi: &[f64]) -> (f64, Vec<f64>) {
+    let mut grad = vec![0.0; psi.len()];
+    let (nll, _) = total_nll(model, psi, &mut grad);
+    grad.iter_mut().for_each(|g| *g = -*g);
+    (-nll, grad)
+}
+
 /// P(yes) for every row at ψ.
 pub(crate) fn probabilities<M: IndexModel>(model: &M, psi: &[f64]) -> Vec<f64> {
     let mut dz = vec![0.0; psi.len()];
+    let shared = model.prepare(psi);
     (0..model.rows())
-        .map(|i| sigmoid(model.index(psi, i, &mut dz)))
+        .map(|i| sigmoid(model.index(psi, &shared, i, &mut dz)))
         .collect()
 }
 
@@ -335,7 +350,9 @@ mod tests {
         fn counts(&self, i: usize) -> (f64, f64) {
             (self.n[i], self.y[i])
         }
-        fn index(&self, psi: &[f64], i: usize, grad: &mut [f64]) -> f64 {
+        type Shared = ();
+        fn prepare(&self, _: &[f64]) {}
+        fn index(&self, psi: &[f64], _: &(), i: usize, grad: &mut [f64]) -> f64 {
             grad[0] = 1.0;
             grad[1] = self.x[i];
             psi[0] + psi[1] * self.x[i]

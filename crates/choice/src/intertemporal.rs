@@ -296,7 +296,9 @@ impl IndexModel for Bound<'_> {
     fn counts(&self, i: usize) -> (f64, f64) {
         (self.data[i].trials, self.data[i].later_rate)
     }
-    fn index(&self, psi: &[f64], i: usize, grad: &mut [f64]) -> f64 {
+    type Shared = ();
+    fn prepare(&self, _: &[f64]) {}
+    fn index(&self, psi: &[f64], _: &(), i: usize, grad: &mut [f64]) -> f64 {
         index(self.kind, psi, &self.data[i], grad)
     }
 }

@@ -307,3 +307,32 @@ fn bad_choices13k_input_names_file_line_and_field() {
     let err = Choices13k::read(std::path::Path::new("/no/such/folder")).unwrap_err();
     assert!(err.to_string().contains("c13k_selections.csv"), "{err}");
 }
+
+#[test]
+fn loglik_gradient_matches_differences_and_cpt_at_one_has_ev_likelihood() {
+    let model = RiskyModel::cpt(Weighting::TverskyKahneman);
+    let data = planted(&model, &[0.8, 1.6, 0.65, 0.15], 200, 3);
+    let at = [0.75, 1.4, 0.7, 0.12];
+    let (ll, grad) = model.loglik(&data, &at).unwrap();
+    for k in 0..at.len() {
+        let (mut up, mut down) = (at, at);
+        up[k] += 1e-6;
+        down[k] -= 1e-6;
+        let numeric =
+            (model.loglik(&data, &up).unwrap().0 - model.loglik(&data, &down).unwrap().0) / 2e-6;
+        assert!(
+            (numeric - grad[k]).abs() < 1e-4 * numeric.abs().max(1.0),
+            "{k}: {numeric} vs {}",
+            grad[k]
+        );
+    }
+    assert!(ll < 0.0);
+    let (cpt_ll, _) = model.loglik(&data, &[1.0, 1.0, 1.0, 0.1]).unwrap();
+    let (ev_ll, _) = RiskyModel::ev().loglik(&data, &[0.1]).unwrap();
+    assert!(
+        (cpt_ll - ev_ll).abs() < 1e-9 * ev_ll.abs(),
+        "{cpt_ll} vs {ev_ll}"
+    );
+    assert!(model.loglik(&data, &[1.0, -1.0, 1.0, 0.1]).is_err());
+    assert!(model.loglik(&data, &[1.0, 1.0]).is_err());
+}

@@ -192,10 +192,10 @@ impl Study for IntertemporalChoice {
                         name.to_string(),
                         truth[k].to_string(),
                         n.to_string(),
-                        format!("{} ({})", fmt_number(mean, 5), fmt_number(sd, 2)),
-                        fmt_number(mean_se, 2),
+                        format!("{} ({})", significant(mean, 5), significant(sd, 3)),
+                        significant(mean_se, 3),
                         format!("{coverage:.2}"),
-                        fmt_number(relative, 2),
+                        significant(relative, 3),
                     ]);
                     if s + 1 == config.sizes.len() {
                         let bias_z =
@@ -280,6 +280,19 @@ fn planted(config: &Config, kind: Discounting) -> &[f64] {
         Discounting::Exponential => &config.exponential,
         Discounting::Hyperbolic => &config.hyperbolic,
         Discounting::QuasiHyperbolic => &config.quasi_hyperbolic,
+    }
+}
+
+/// `x` with `digits` significant digits.
+fn significant(x: f64, digits: usize) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let decimals = digits as i32 - 1 - x.abs().log10().floor() as i32;
+    if (0..=8).contains(&decimals) {
+        format!("{x:.*}", decimals as usize)
+    } else {
+        format!("{x:.*e}", digits - 1)
     }
 }
 

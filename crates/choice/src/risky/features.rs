@@ -182,7 +182,9 @@ impl IndexModel for Linear<'_> {
     fn counts(&self, i: usize) -> (f64, f64) {
         (self.data.trials[i], self.data.rates[i])
     }
-    fn index(&self, psi: &[f64], i: usize, grad: &mut [f64]) -> f64 {
+    type Shared = ();
+    fn prepare(&self, _: &[f64]) {}
+    fn index(&self, psi: &[f64], _: &(), i: usize, grad: &mut [f64]) -> f64 {
         let x = self.data.row(i);
         grad[0] = 1.0;
         grad[1..].copy_from_slice(x);
@@ -320,7 +322,9 @@ impl IndexModel for Bound<'_> {
     fn counts(&self, i: usize) -> (f64, f64) {
         (self.data.trials[i], self.data.rates[i])
     }
-    fn index(&self, psi: &[f64], i: usize, grad: &mut [f64]) -> f64 {
+    type Shared = ();
+    fn prepare(&self, _: &[f64]) {}
+    fn index(&self, psi: &[f64], _: &(), i: usize, grad: &mut [f64]) -> f64 {
         let Network { width, hidden } = self.network;
         let x = self.data.row(i);
         let (w, rest) = psi.split_at(hidden * width);

@@ -1,12 +1,16 @@
 //! Risky-choice models with a logit choice rule, P(B) = σ(φ·(U_B − U_A)), fitted to aggregate
 //! choice shares by binomial maximum likelihood.
 
+use std::sync::Arc;
+
 use choicelab_core::{Error, Location, Result};
 use serde::{Deserialize, Serialize};
 
 use super::lottery::{Lottery, RiskyChoice};
-use super::value::{CptParams, Ranked, Weighting};
-use crate::binomial::{maximise, probabilities, FitSettings, IndexModel, Scale, StartOutcome};
+use super::value::{CptParams, Evaluated, Ranked, Tables, Weighting};
+use crate::binomial::{
+    loglik, maximise, probabilities, FitSettings, IndexModel, Scale, StartOutcome,
+};
 
 /// The shape of the value function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,13 +192,13 @@ impl RiskyModel {
                 })
                 .collect();
             let (params, _) = self.params(&start);
+            let at = data.tables.evaluate(&params);
             let mut scratch = [0.0; 5];
+            let mut value = |r: &Ranked| r.value(&data.tables, &at, &params, &mut scratch);
             let mean_square = data
                 .ranked
                 .iter()
-                .map(|(a, b)| {
-                    (b.value(&params, &mut scratch) - a.value(&params, &mut scratch)).powi(2)
-                })
+                .map(|(a, b)| (value(b) - value(a)).powi(2))
                 .sum::<f64>()
                 / data.len().max(1) as f64;
             if let Some(phi) = start.last_mut() {
@@ -209,6 +213,20 @@ impl RiskyModel {
             }
         }
         starts
+    }
+
+    /// The binomial log-likelihood of `data` at the estimates (in [`Self::parameter_names`]
+    /// order) and its gradient with respect to them.
+    pub fn loglik(&self, data: &RiskyData, estimates: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.check()?;
+        self.unpack(estimates)?;
+        if let Some(k) = estimates.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(Error::parameter(
+                self.parameter_names()[k],
+                format!("must be positive, got {}", estimates[k]),
+            ));
+        }
+        Ok(loglik(&Bound::new(self, data), estimates))
     }
 
     /// Maximises the binomial likelihood of `data`'s choice shares (each row weighted by its
@@ -239,7 +257,7 @@ impl RiskyModel {
 
 /// U(lottery) under `params` (rank-dependent when the weighting is not linear).
 pub fn value(lottery: &Lottery, params: &CptParams) -> f64 {
-    Ranked::new(lottery).value(params, &mut [0.0; 5])
+    Ranked::value_of(lottery, params)
 }
 
 /// The decision weight of each outcome of `lottery`, in its order: cumulative weights of
@@ -259,6 +277,7 @@ pub fn decision_weights(
 pub struct RiskyData {
     choices: Vec<RiskyChoice>,
     ranked: Vec<(Ranked, Ranked)>,
+    tables: Arc<Tables>,
 }
 
 impl RiskyData {
@@ -276,11 +295,21 @@ impl RiskyData {
                 ));
             }
         }
+        let mut tables = Tables::default();
         let ranked = choices
             .iter()
-            .map(|c| (Ranked::new(&c.problem.a), Ranked::new(&c.problem.b)))
+            .map(|c| {
+                (
+                    Ranked::new(&c.problem.a, &mut tables),
+                    Ranked::new(&c.problem.b, &mut tables),
+                )
+            })
             .collect();
-        Ok(Self { choices, ranked })
+        Ok(Self {
+            choices,
+            ranked,
+            tables: Arc::new(tables),
+        })
     }
 
     /// The rows.
@@ -303,6 +332,7 @@ impl RiskyData {
         Self {
             choices: indices.iter().map(|&i| self.choices[i].clone()).collect(),
             ranked: indices.iter().map(|&i| self.ranked[i].clone()).collect(),
+            tables: Arc::clone(&self.tables),
         }
     }
 }
@@ -339,11 +369,19 @@ impl IndexModel for Bound<'_> {
         (c.trials, c.rate)
     }
 
-    fn index(&self, psi: &[f64], i: usize, grad: &mut [f64]) -> f64 {
+    type Shared = Evaluated;
+
+    fn prepare(&self, psi: &[f64]) -> Evaluated {
+        self.data.tables.evaluate(&self.model.params(psi).0)
+    }
+
+    fn index(&self, psi: &[f64], at: &Evaluated, i: usize, grad: &mut [f64]) -> f64 {
         let (params, phi) = self.model.params(psi);
         let (a, b) = &self.data.ranked[i];
+        let tables = &self.data.tables;
         let (mut da, mut db) = ([0.0; 5], [0.0; 5]);
-        let difference = b.value(&params, &mut db) - a.value(&params, &mut da);
+        let difference =
+            b.value(tables, at, &params, &mut db) - a.value(tables, at, &params, &mut da);
         let natural: [f64; 5] = std::array::from_fn(|k| db[k] - da[k]);
         self.model.chain(&natural, phi, grad);
         if let Some(last) = grad.last_mut() {

@@ -5,6 +5,8 @@
 //! gets the decision weight π_i = w(c_i) − w(c_{i−1}), c_i the probability of an outcome at
 //! least as extreme. With linear weighting π_i = p_i, which gives expected utility.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::lottery::Lottery;
@@ -116,13 +118,98 @@ impl WeightPoint {
     }
 }
 
-/// One outcome of a branch (gains or losses), ranked.
+/// The distinct magnitudes |x| and cumulative probabilities c of a set of lotteries, shared
+/// by their ranked outcomes so that an evaluation computes |x|^α and w(c) once per distinct
+/// value (choices13k's 73,789 ranked outcomes have 339 magnitudes and 304 cumulative
+/// probabilities).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tables {
+    magnitudes: Vec<f64>,
+    ln_magnitudes: Vec<f64>,
+    points: Vec<WeightPoint>,
+    magnitude_index: HashMap<u64, u32>,
+    point_index: HashMap<u64, u32>,
+}
+
+/// The tables' values at one parameter vector: |x|^α, |x|^β, and (w, ∂w/∂γ) at γ_gain and
+/// γ_loss (empty under linear weighting).
+pub(crate) struct Evaluated {
+    gain_magnitude: Vec<f64>,
+    loss_magnitude: Vec<f64>,
+    gain_weight: Vec<(f64, f64)>,
+    loss_weight: Vec<(f64, f64)>,
+}
+
+impl Tables {
+    fn magnitude(&mut self, abs: f64) -> u32 {
+        let next = self.magnitudes.len() as u32;
+        let k = *self.magnitude_index.entry(abs.to_bits()).or_insert(next);
+        if k == next {
+            self.magnitudes.push(abs);
+            self.ln_magnitudes.push(abs.ln());
+        }
+        k
+    }
+
+    fn point(&mut self, c: f64) -> u32 {
+        let next = self.points.len() as u32;
+        let k = *self.point_index.entry(c.to_bits()).or_insert(next);
+        if k == next {
+            self.points.push(WeightPoint::new(c));
+        }
+        k
+    }
+
+    /// The tables' values at `params`.
+    pub(crate) fn evaluate(&self, params: &CptParams) -> Evaluated {
+        let power = |curvature: f64| -> Vec<f64> {
+            if curvature == 1.0 {
+                self.magnitudes.clone()
+            } else {
+                self.ln_magnitudes
+                    .iter()
+                    .map(|l| (curvature * l).exp())
+                    .collect()
+            }
+        };
+        let weights = |gamma: f64| -> Vec<(f64, f64)> {
+            match params.weighting {
+                Weighting::Linear => Vec::new(),
+                weighting => self
+                    .points
+                    .iter()
+                    .map(|p| p.weight(weighting, gamma))
+                    .collect(),
+            }
+        };
+        let gain_magnitude = power(params.alpha);
+        let loss_magnitude = if params.beta == params.alpha {
+            gain_magnitude.clone()
+        } else {
+            power(params.beta)
+        };
+        let gain_weight = weights(params.gamma_gain);
+        let loss_weight = if params.gamma_loss == params.gamma_gain {
+            gain_weight.clone()
+        } else {
+            weights(params.gamma_loss)
+        };
+        Evaluated {
+            gain_magnitude,
+            loss_magnitude,
+            gain_weight,
+            loss_weight,
+        }
+    }
+}
+
+/// One outcome of a branch (gains or losses), ranked: its probability and the table indices
+/// of its magnitude and cumulative probability.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Entry {
+struct Entry {
     p: f64,
-    abs: f64,
-    ln_abs: f64,
-    point: WeightPoint,
+    magnitude: u32,
+    point: u32,
 }
 
 /// A lottery's ranked outcomes: gains best first, then losses worst first; zero outcomes and
@@ -134,8 +221,8 @@ pub(crate) struct Ranked {
 }
 
 impl Ranked {
-    /// Sorts and merges a lottery's outcomes.
-    pub(crate) fn new(lottery: &Lottery) -> Self {
+    /// Sorts and merges a lottery's outcomes, adding their values to `tables`.
+    pub(crate) fn new(lottery: &Lottery, tables: &mut Tables) -> Self {
         let mut outcomes: Vec<(f64, f64)> = lottery
             .outcomes()
             .iter()
@@ -152,14 +239,6 @@ impl Ranked {
         }
         let gains = merged.iter().take_while(|o| o.1 > 0.0).count();
         let mut entries = Vec::with_capacity(merged.len());
-        let mut push = |(p, x): (f64, f64), c: f64| {
-            entries.push(Entry {
-                p,
-                abs: x.abs(),
-                ln_abs: x.abs().ln(),
-                point: WeightPoint::new(c),
-            })
-        };
         // Cumulative probabilities relative to the lottery's total (which may differ from 1
         // by float noise), and exactly 1 at the end of a branch that holds all the mass, so
         // that w(1) = 1 and a single-signed lottery's weights sum to 1.
@@ -170,60 +249,76 @@ impl Ranked {
             let alone = !zero_mass && branch.len() == merged.len();
             let mut c = 0.0;
             for k in 0..branch.len() {
-                let o = branch[if reversed { branch.len() - 1 - k } else { k }];
-                c += o.0;
+                let (p, x) = branch[if reversed { branch.len() - 1 - k } else { k }];
+                c += p;
                 let last = k + 1 == branch.len();
-                push(
-                    o,
-                    if alone && last {
-                        1.0
-                    } else {
-                        (c / total).min(1.0)
-                    },
-                );
+                let c = if alone && last {
+                    1.0
+                } else {
+                    (c / total).min(1.0)
+                };
+                entries.push(Entry {
+                    p,
+                    magnitude: tables.magnitude(x.abs()),
+                    point: tables.point(c),
+                });
             }
         }
         Self { entries, gains }
     }
 
-    /// U(L) under `params`; adds ∂U/∂(α, β, λ, γ_gain, γ_loss) to `grad`.
-    pub(crate) fn value(&self, params: &CptParams, grad: &mut [f64; 5]) -> f64 {
+    /// U(L) under `params` with the tables evaluated there (`at`); adds
+    /// ∂U/∂(α, β, λ, γ_gain, γ_loss) to `grad`.
+    pub(crate) fn value(
+        &self,
+        tables: &Tables,
+        at: &Evaluated,
+        params: &CptParams,
+        grad: &mut [f64; 5],
+    ) -> f64 {
         let (gains, losses) = self.entries.split_at(self.gains);
+        let linear = params.weighting == Weighting::Linear;
         let mut total = 0.0;
-        for (branch, sign) in [(gains, 1.0), (losses, -1.0)] {
-            let gain = sign > 0.0;
-            let (curvature, scale, gamma) = if gain {
-                (params.alpha, 1.0, params.gamma_gain)
+        let mut previous = (0.0, 0.0);
+        for e in gains {
+            let magnitude = at.gain_magnitude[e.magnitude as usize];
+            let (pi, d_pi) = if linear {
+                (e.p, 0.0)
             } else {
-                (params.beta, params.lambda, params.gamma_loss)
+                let (w, dw) = at.gain_weight[e.point as usize];
+                let step = (w - previous.0, dw - previous.1);
+                previous = (w, dw);
+                step
             };
-            let (mut previous, mut previous_d) = (0.0, 0.0);
-            for e in branch {
-                let magnitude = if curvature == 1.0 {
-                    e.abs
-                } else {
-                    (curvature * e.ln_abs).exp()
-                };
-                let v = sign * scale * magnitude;
-                let (pi, d_pi) = match params.weighting {
-                    Weighting::Linear => (e.p, 0.0),
-                    weighting => {
-                        let (w, dw) = e.point.weight(weighting, gamma);
-                        let step = (w - previous, dw - previous_d);
-                        (previous, previous_d) = (w, dw);
-                        step
-                    }
-                };
-                total += pi * v;
-                let (curve, weight) = if gain { (0, 3) } else { (1, 4) };
-                grad[curve] += pi * v * e.ln_abs;
-                grad[weight] += v * d_pi;
-                if !gain {
-                    grad[2] -= pi * magnitude;
-                }
-            }
+            total += pi * magnitude;
+            grad[0] += pi * magnitude * tables.ln_magnitudes[e.magnitude as usize];
+            grad[3] += magnitude * d_pi;
+        }
+        previous = (0.0, 0.0);
+        for e in losses {
+            let magnitude = at.loss_magnitude[e.magnitude as usize];
+            let v = -params.lambda * magnitude;
+            let (pi, d_pi) = if linear {
+                (e.p, 0.0)
+            } else {
+                let (w, dw) = at.loss_weight[e.point as usize];
+                let step = (w - previous.0, dw - previous.1);
+                previous = (w, dw);
+                step
+            };
+            total += pi * v;
+            grad[1] += pi * v * tables.ln_magnitudes[e.magnitude as usize];
+            grad[2] -= pi * magnitude;
+            grad[4] += v * d_pi;
         }
         total
+    }
+
+    /// U(lottery) under `params`, with tables of its own.
+    pub(crate) fn value_of(lottery: &Lottery, params: &CptParams) -> f64 {
+        let mut tables = Tables::default();
+        let ranked = Self::new(lottery, &mut tables);
+        ranked.value(&tables, &tables.evaluate(params), params, &mut [0.0; 5])
     }
 
     /// The decision weight of each outcome of the lottery, in `lottery`'s order (equal
@@ -236,7 +331,14 @@ impl Ranked {
         gamma_gain: f64,
         gamma_loss: f64,
     ) -> Vec<f64> {
-        let ranked = Self::new(lottery);
+        let mut tables = Tables::default();
+        let ranked = Self::new(lottery, &mut tables);
+        let at = tables.evaluate(&CptParams {
+            gamma_gain,
+            gamma_loss,
+            weighting,
+            ..CptParams::expected_value()
+        });
         let mut merged = Vec::with_capacity(ranked.entries.len());
         for (k, branch) in [
             &ranked.entries[..ranked.gains],
@@ -245,19 +347,24 @@ impl Ranked {
         .into_iter()
         .enumerate()
         {
-            let gamma = if k == 0 { gamma_gain } else { gamma_loss };
+            let (sign, table) = if k == 0 {
+                (1.0, &at.gain_weight)
+            } else {
+                (-1.0, &at.loss_weight)
+            };
             let mut previous = 0.0;
             for e in branch {
                 let pi = match weighting {
                     Weighting::Linear => e.p,
-                    other => {
-                        let w = e.point.weight(other, gamma).0;
+                    _ => {
+                        let w = table[e.point as usize].0;
                         let pi = w - previous;
                         previous = w;
                         pi
                     }
                 };
-                merged.push((e.abs * if k == 0 { 1.0 } else { -1.0 }, e.p, pi));
+                let x = sign * tables.magnitudes[e.magnitude as usize];
+                merged.push((x, e.p, pi));
             }
         }
         lottery
@@ -294,7 +401,11 @@ mod tests {
             (0.15, 0.0),
         ])
         .unwrap();
-        let ranked = Ranked::new(&lottery);
+        let mut tables = Tables::default();
+        let ranked = Ranked::new(&lottery, &mut tables);
+        let value = |params: &CptParams, grad: &mut [f64; 5]| {
+            ranked.value(&tables, &tables.evaluate(params), params, grad)
+        };
         for weighting in [Weighting::Prelec, Weighting::TverskyKahneman] {
             let at = [0.7, 0.85, 1.8, 0.6, 0.75];
             let make = |v: [f64; 5]| CptParams {
@@ -306,15 +417,14 @@ mod tests {
                 weighting,
             };
             let mut grad = [0.0; 5];
-            ranked.value(&make(at), &mut grad);
+            value(&make(at), &mut grad);
             for j in 0..5 {
                 let (mut up, mut down) = (at, at);
                 up[j] += 1e-6;
                 down[j] -= 1e-6;
                 let mut scratch = [0.0; 5];
-                let numeric = (ranked.value(&make(up), &mut scratch)
-                    - ranked.value(&make(down), &mut scratch))
-                    / 2e-6;
+                let numeric =
+                    (value(&make(up), &mut scratch) - value(&make(down), &mut scratch)) / 2e-6;
                 assert!(
                     (numeric - grad[j]).abs() < 1e-6 * numeric.abs().max(1.0),
                     "{weighting:?} {j}: {numeric} vs {}",
