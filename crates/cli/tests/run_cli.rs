@@ -80,6 +80,9 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
     assert!(ddp("cvar.markov_best") > ddp("cvar.mean_optimal"));
     assert_eq!(metrics["robust-mdp.verdict"], "reproduced");
     assert_eq!(metrics["dynamical-bandits.status"], "skipped: no data");
+    assert_eq!(metrics["risky-choice.status"], "skipped: no data");
+    assert_eq!(metrics["intertemporal-choice.verdict"], "reproduced");
+    assert_eq!(metrics["intertemporal-choice.identification.correct"], 3.0);
     assert_eq!(metrics["robust-mdp.riverswim.status"], "skipped: no data");
     let robust = |key: &str| metrics[format!("robust-mdp.{key}")].as_f64().unwrap();
     assert!((robust("iwocs.worst_case") - robust("exhaustive.worst_case")).abs() < 1e-6);

@@ -8,10 +8,12 @@ use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
 use crate::dynamical_bandits::DynamicalBandits;
+use crate::intertemporal_choice::IntertemporalChoice;
 use crate::mdp_examples::MdpExamples;
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::reward_model_robustness::RewardModelRobustness;
+use crate::risky_choice::RiskyChoice;
 use crate::robust_mdp::RobustMdp;
 use crate::rtb::Rtb;
 use crate::spo::Spo;
@@ -68,6 +70,8 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &RobustMdp,
         &Rtb,
         &DynamicalBandits,
+        &RiskyChoice,
+        &IntertemporalChoice,
     ]
 }
 

@@ -10,11 +10,13 @@ use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
 use crate::dynamical_bandits::DynamicalBandits;
+use crate::intertemporal_choice::IntertemporalChoice;
 use crate::mdp_examples::MdpExamples;
 use crate::registry::{Progress, RunOptions, Study};
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::reward_model_robustness::RewardModelRobustness;
+use crate::risky_choice::RiskyChoice;
 use crate::robust_mdp::RobustMdp;
 use crate::rtb::Rtb;
 use crate::spo::Spo;
@@ -54,6 +56,10 @@ pub struct Config {
     pub rtb: bool,
     /// Run `dynamical-bandits --quick` (needs the data folder).
     pub dynamical_bandits: bool,
+    /// Run `risky-choice --quick` (needs the data folder).
+    pub risky_choice: bool,
+    /// Run `intertemporal-choice --quick`.
+    pub intertemporal_choice: bool,
 }
 
 impl StudyConfig for Config {
@@ -72,6 +78,8 @@ impl StudyConfig for Config {
             robust_mdp: true,
             rtb: true,
             dynamical_bandits: true,
+            risky_choice: true,
+            intertemporal_choice: true,
         }
     }
     fn quick() -> Self {
@@ -105,7 +113,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 13] = [
+        let parts: [(bool, &dyn Study); 15] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -119,6 +127,8 @@ impl Study for Tour {
             (config.robust_mdp, &RobustMdp),
             (config.rtb, &Rtb),
             (config.dynamical_bandits, &DynamicalBandits),
+            (config.risky_choice, &RiskyChoice),
+            (config.intertemporal_choice, &IntertemporalChoice),
         ];
         for (enabled, study) in parts {
             if !enabled {
