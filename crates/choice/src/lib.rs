@@ -4,8 +4,9 @@
 //! errors from the observed information), Plackett–Luce for choices from sets and rankings, and
 //! Luce spectral ranking (LSR, I-LSR) as choix computes them, and Thurstonian utilities (μ, σ)
 //! fitted to soft labels as Utility Engineering does, and McFadden's conditional logit on choice
-//! sets with a utility specification from TOML or JSON. Unpenalised fits require a
-//! strongly connected comparison graph and name its components otherwise.
+//! sets with a utility specification from TOML or JSON. Unpenalised fits require a strongly
+//! connected comparison graph and name its components otherwise. [`conjoint`] learns optimal
+//! stochastic interventions from forced-choice conjoint data and solves their two-party game.
 //!
 //! ```
 //! use choicelab_core::Comparisons;
@@ -27,6 +28,7 @@ pub mod active;
 pub mod agreement;
 pub mod bradley_terry;
 pub mod chooser;
+pub mod conjoint;
 pub mod elicitation;
 pub mod logit;
 pub mod logit_spec;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
 use crate::config::{to_toml, StudyConfig};
+use crate::conjoint_adversarial::ConjointAdversarial;
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
@@ -54,6 +55,8 @@ pub struct Config {
     pub rtb: bool,
     /// Run `dynamical-bandits --quick` (needs the data folder).
     pub dynamical_bandits: bool,
+    /// Run `conjoint-adversarial --quick`.
+    pub conjoint_adversarial: bool,
 }
 
 impl StudyConfig for Config {
@@ -72,6 +75,7 @@ impl StudyConfig for Config {
             robust_mdp: true,
             rtb: true,
             dynamical_bandits: true,
+            conjoint_adversarial: true,
         }
     }
     fn quick() -> Self {
@@ -105,7 +109,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 13] = [
+        let parts: [(bool, &dyn Study); 14] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -119,6 +123,7 @@ impl Study for Tour {
             (config.robust_mdp, &RobustMdp),
             (config.rtb, &Rtb),
             (config.dynamical_bandits, &DynamicalBandits),
+            (config.conjoint_adversarial, &ConjointAdversarial),
         ];
         for (enabled, study) in parts {
             if !enabled {
