@@ -326,20 +326,14 @@ fn analyse(
         lambdas: config.lambdas.clone(),
         folds: config.folds,
         seed: config.seed,
-    }
-    .run(
-        design,
-        data,
-        &shares,
-        &fit,
-        &PolicyOptimiser {
+        fit,
+        optimiser: PolicyOptimiser {
             penalty: config.penalty,
             ..PolicyOptimiser::default()
         },
-        sides,
-        &random_d,
-        ContestSettings::default(),
-    )?;
+        contest: ContestSettings::default(),
+    }
+    .run(design, data, &shares, sides, &random_d)?;
     let optimiser = PolicyOptimiser {
         penalty: config.penalty,
         lambda: lambda.lambda,
@@ -495,7 +489,6 @@ fn record(
                 "adversarial.bootstrap_max_exploitability",
                 a.bootstrap_game.1,
             ),
-            ("seconds", a.seconds),
         ] {
             report.number(format!("{key}.{name}"), value);
         }

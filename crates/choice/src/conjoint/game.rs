@@ -79,7 +79,7 @@ impl Default for EquilibriumSolver {
         Self {
             penalty: Penalty::Kl,
             lambda: 0.0,
-            step: 1.0,
+            step: 10.0,
             max_iterations: 5000,
             check_every: 50,
             tolerance: 1e-6,

@@ -66,11 +66,6 @@ impl Terms {
         self.len == 0
     }
 
-    /// Whether the terms include pairwise interactions.
-    pub fn has_interactions(&self) -> bool {
-        !self.pairs.is_empty()
-    }
-
     /// Level counts of the factors the terms were built for.
     pub fn level_counts(&self) -> &[usize] {
         &self.levels

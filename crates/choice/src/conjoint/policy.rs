@@ -360,6 +360,12 @@ pub struct LambdaSearch {
     pub folds: usize,
     /// Seed of the fold assignment.
     pub seed: Seed,
+    /// How each fold's outcome models are fitted.
+    pub fit: LogisticFit,
+    /// The optimiser (its λ is replaced by each candidate's).
+    pub optimiser: PolicyOptimiser,
+    /// How each fold's Q is computed.
+    pub contest: ContestSettings,
 }
 
 /// Each λ's mean out-of-fold value (with its standard error over folds) and the best λ.
@@ -372,20 +378,16 @@ pub struct LambdaChoice {
 }
 
 impl LambdaSearch {
-    /// For each fold: fit the electorate on the other folds, optimise side A's policy against
-    /// `opponent` at each λ, and value it with the electorate fitted on the held-out fold alone;
-    /// folds run in parallel.
-    #[allow(clippy::too_many_arguments)]
+    /// For each fold: fit the electorate (segments weighted by `shares`) on the other folds,
+    /// optimise side A's policy against `opponent` at each λ, and value it with the electorate
+    /// fitted on the held-out fold alone; folds run in parallel.
     pub fn run(
         &self,
         design: &Design,
         data: &ConjointData,
         shares: &[(String, f64)],
-        fit: &LogisticFit,
-        optimiser: &PolicyOptimiser,
         sides: (&Side, &Side),
         opponent: &Policy,
-        settings: ContestSettings,
     ) -> Result<LambdaChoice> {
         if self.lambdas.is_empty() || self.lambdas.iter().any(|l| !(l.is_finite() && *l >= 0.0)) {
             return Err(Error::parameter(
@@ -399,13 +401,13 @@ impl LambdaSearch {
             .map(|f| {
                 let contest = |keep: &dyn Fn(usize) -> bool| -> Result<Contest> {
                     let part = data.filter(keep);
-                    let (electorate, _) = Electorate::fit(design, &part, shares, fit)?;
+                    let (electorate, _) = Electorate::fit(design, &part, shares, &self.fit)?;
                     Contest::new(
                         design,
                         &electorate,
                         sides.0.clone(),
                         sides.1.clone(),
-                        settings,
+                        self.contest,
                     )
                 };
                 let train = contest(&|i| fold_of[i] != f)?;
@@ -415,7 +417,7 @@ impl LambdaSearch {
                     .map(|&lambda| {
                         let optimum = PolicyOptimiser {
                             lambda,
-                            ..*optimiser
+                            ..self.optimiser
                         }
                         .optimise(&train, Player::A, opponent, &[])?;
                         Ok(test.value(&optimum.policy, opponent))
