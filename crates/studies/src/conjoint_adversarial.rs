@@ -10,12 +10,11 @@ use choicelab_choice::conjoint::{
     Player, Policy, PolicyOptimiser, Segment, Side, Simulation,
 };
 use choicelab_core::{Error, Result};
-use plotters::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_increasing, to_toml, StudyConfig};
-use crate::plot::{line_chart, Series};
+use crate::plot::{bar_chart, line_chart, Series};
 use crate::registry::{Progress, RunOptions, Study};
 use crate::report::{fmt_number, mean_sd, Figure, Report, Table};
 
@@ -206,13 +205,23 @@ struct Analysis {
     /// equilibrium pair.
     single_true: f64,
     equilibrium_true: f64,
-    /// Bootstrap draws of (single share, equilibrium share, single policy, equilibrium A).
-    bootstrap: Vec<(f64, f64, Policy, Policy)>,
+    /// The bootstrap replicates.
+    bootstrap: Vec<Draw>,
     /// Bootstrap games solved (penalised exploitability at most [`SOLVED`]), and the largest
     /// penalised exploitability among them all.
     bootstrap_game: (usize, f64),
     seconds: f64,
     fitted: Electorate,
+}
+
+/// One bootstrap replicate's answers.
+struct Draw {
+    /// The single-party policy's promised share.
+    single_share: f64,
+    /// The equilibrium's promised share for A.
+    game_share: f64,
+    single: Policy,
+    game_a: Policy,
 }
 
 /// The planted electorate's own answers.
@@ -365,7 +374,12 @@ fn analyse(
     });
     let bootstrap = draws
         .into_iter()
-        .map(|(_, policy, share, game)| (share, game.value, policy, game.a))
+        .map(|(_, single, single_share, game)| Draw {
+            single_share,
+            game_share: game.value,
+            single,
+            game_a: game.a,
+        })
         .collect();
     Ok(Analysis {
         tasks: data.len(),
@@ -459,8 +473,8 @@ fn record(
     let mut rows = Vec::new();
     for a in analyses {
         let (single_mean_se, game_se) = {
-            let s: Vec<f64> = a.bootstrap.iter().map(|b| b.0).collect();
-            let g: Vec<f64> = a.bootstrap.iter().map(|b| b.1).collect();
+            let s: Vec<f64> = a.bootstrap.iter().map(|b| b.single_share).collect();
+            let g: Vec<f64> = a.bootstrap.iter().map(|b| b.game_share).collect();
             (mean_sd(&s).1, mean_sd(&g).1)
         };
         let single_distance = distance(&side_a, &a.single, &truth.single);
@@ -624,7 +638,7 @@ fn probabilities(
         ("game B (estimated)".into(), Vec::new()),
         ("single (planted)".into(), Vec::new()),
     ];
-    let sd = |pick: &dyn Fn(&(f64, f64, Policy, Policy)) -> f64| {
+    let sd = |pick: &dyn Fn(&Draw) -> f64| {
         mean_sd(&last.bootstrap.iter().map(pick).collect::<Vec<_>>()).1
     };
     for (k, factor) in design.factors().iter().enumerate().skip(1) {
@@ -638,12 +652,12 @@ fn probabilities(
                 format!(
                     "{} ± {}",
                     fmt_number(single, 3),
-                    fmt_number(sd(&|b| b.2.marginals[k][l]), 2)
+                    fmt_number(sd(&|b| b.single.marginals[k][l]), 2)
                 ),
                 format!(
                     "{} ± {}",
                     fmt_number(game_a, 3),
-                    fmt_number(sd(&|b| b.3.marginals[k][l]), 2)
+                    fmt_number(sd(&|b| b.game_a.marginals[k][l]), 2)
                 ),
                 fmt_number(game_b, 3),
                 fmt_number(truth.single.marginals[k][l], 3),
@@ -813,73 +827,4 @@ fn verdict(report: &mut Report, truth: &Truth, rows: &[(&Analysis, f64, f64, f64
             .n_profiles(truth.contest.design()),
         fmt_number(truth.equilibrium.exploitability.unpenalised, 2),
     ));
-}
-
-/// A grouped horizontal bar chart: one group per label (top to bottom), one bar per series.
-fn bar_chart(title: &str, labels: &[String], series: &[(String, Vec<f64>)]) -> Result<String> {
-    let fail = |e: &dyn std::fmt::Display| Error::Numerical {
-        context: format!("plot `{title}`"),
-        message: e.to_string(),
-    };
-    let n = labels.len();
-    let mut svg = String::new();
-    {
-        let height = 120 + 26 * n as u32;
-        let root = SVGBackend::with_string(&mut svg, (820, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| fail(&e))?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(200)
-            .build_cartesian_2d(0.0..1.4, -0.5..n as f64 - 0.5)
-            .map_err(|e| fail(&e))?;
-        // Group i sits at y = n − 1 − i, so the first label is on top; the legend sits right
-        // of x = 1.
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n + 2)
-            .y_label_formatter(&|y| {
-                let i = y.round();
-                if (y - i).abs() < 1e-9 && (0.0..n as f64).contains(&i) {
-                    labels[n - 1 - i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
-            .x_label_formatter(&|x| {
-                if *x <= 1.0 + 1e-9 {
-                    format!("{x:.1}")
-                } else {
-                    String::new()
-                }
-            })
-            .x_desc("probability")
-            .draw()
-            .map_err(|e| fail(&e))?;
-        let height = 0.8 / series.len() as f64;
-        for (s, (name, values)) in series.iter().enumerate() {
-            let color = Palette99::pick(s).to_rgba();
-            chart
-                .draw_series(values.iter().enumerate().map(|(i, &v)| {
-                    let top = (n - 1 - i) as f64 + 0.4 - s as f64 * height;
-                    Rectangle::new([(0.0, top), (v, top - height)], color.filled())
-                }))
-                .map_err(|e| fail(&e))?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
-                });
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| fail(&e))?;
-        root.present().map_err(|e| fail(&e))?;
-    }
-    Ok(svg)
 }

@@ -221,12 +221,11 @@ impl Profiles {
             .collect();
         let mut value = 0.0;
         let mut prefix = vec![1.0; k + 1];
-        for i in 0..self.len() {
-            let a = self.profile(i);
+        for ((a, base), v) in self.levels.chunks_exact(k).zip(&self.base).zip(v) {
             for j in 0..k {
                 prefix[j + 1] = prefix[j] * policy.marginals[j][a[j]];
             }
-            let weight = self.base[i] * v[i];
+            let weight = base * v;
             value += weight * prefix[k];
             let mut suffix = 1.0;
             for j in (0..k).rev() {

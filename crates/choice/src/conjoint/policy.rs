@@ -206,7 +206,7 @@ impl PolicyOptimiser {
                 format!("must be finite and ≥ 0, got {}", self.lambda),
             ));
         }
-        if !(self.tolerance > 0.0) {
+        if self.tolerance.is_nan() || self.tolerance <= 0.0 {
             return Err(Error::parameter("tolerance", "must be > 0"));
         }
         Ok(())
