@@ -75,7 +75,7 @@ impl StudyConfig for Config {
             },
             ridge: 1.0,
             penalty: Penalty::Kl,
-            lambdas: vec![0.003, 0.01, 0.03, 0.1, 0.3, 1.0],
+            lambdas: vec![0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0],
             folds: 5,
             bootstrap: 20,
             game_step: 50.0,
@@ -89,7 +89,7 @@ impl StudyConfig for Config {
             sizes: vec![1_000, 8_000],
             bootstrap: 6,
             folds: 4,
-            lambdas: vec![0.01, 0.03, 0.1, 0.3, 1.0],
+            lambdas: vec![0.0, 0.003, 0.03, 0.3],
             ..Self::paper()
         }
     }
@@ -508,15 +508,15 @@ fn record(
         }
         table.push(vec![
             a.tasks.to_string(),
-            fmt_number(a.lambda.lambda, 3),
+            fmt_or_zero(a.lambda.lambda, 3),
             format!(
                 "{} ± {}",
                 fmt_number(a.single_share, 4),
                 fmt_number(single_mean_se, 2)
             ),
             fmt_number(a.single_true, 4),
-            fmt_number(single_distance, 3),
-            fmt_number(regret, 3),
+            fmt_or_zero(single_distance, 3),
+            fmt_or_zero(regret, 3),
             format!(
                 "{} ± {}",
                 fmt_number(a.equilibrium.value, 4),
@@ -525,10 +525,10 @@ fn record(
             fmt_number(a.equilibrium_true, 4),
             format!(
                 "{} / {}",
-                fmt_number(e.penalised, 2),
-                fmt_number(e.unpenalised, 2)
+                fmt_or_zero(e.penalised, 2),
+                fmt_or_zero(e.unpenalised, 2)
             ),
-            fmt_number(game_distance, 3),
+            fmt_or_zero(game_distance, 3),
             format!("{}/{}", a.bootstrap_game.0, a.bootstrap.len()),
             format!("{:.1}", a.seconds),
         ]);
@@ -604,6 +604,15 @@ fn record(
     amce_table(report, design, truth, last)?;
     verdict(report, truth, &rows, folds);
     Ok(())
+}
+
+/// A number for tables and notes, exact zeros as 0.
+fn fmt_or_zero(x: f64, digits: usize) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else {
+        fmt_number(x, digits)
+    }
 }
 
 /// The level probabilities at the largest size, with bootstrap s.e., beside the planted ones;
@@ -766,7 +775,7 @@ fn verdict(report: &mut Report, truth: &Truth, rows: &[(&Analysis, f64, f64, f64
          {} ({} under the planted electorate; planted equilibrium {}), with penalised \
          exploitability {} and unpenalised {}: {}.",
         a.tasks,
-        fmt_number(a.lambda.lambda, 3),
+        fmt_or_zero(a.lambda.lambda, 3),
         folds,
         pct(a.single_share),
         pct(a.single_true),
@@ -780,8 +789,8 @@ fn verdict(report: &mut Report, truth: &Truth, rows: &[(&Analysis, f64, f64, f64
         pct(a.equilibrium.value),
         pct(a.equilibrium_true),
         pct(truth.equilibrium.value),
-        fmt_number(e.penalised, 2),
-        fmt_number(e.unpenalised, 2),
+        fmt_or_zero(e.penalised, 2),
+        fmt_or_zero(e.unpenalised, 2),
         if even {
             "near an even split without being forced to it, as claimed"
         } else {
@@ -795,17 +804,72 @@ fn verdict(report: &mut Report, truth: &Truth, rows: &[(&Analysis, f64, f64, f64
         first.0.tasks,
         a.tasks,
         fmt_number(first.1, 3),
-        fmt_number(last.1, 3),
+        fmt_or_zero(last.1, 3),
         fmt_number(100.0 * first.3, 2),
         fmt_number(100.0 * last.3, 2),
         fmt_number(first.2, 3),
-        fmt_number(last.2, 3),
+        fmt_or_zero(last.2, 3),
         if converging {
             "the estimated policies approach the planted ones"
         } else {
             "the estimated policies do NOT clearly approach the planted ones"
         },
     ));
+    let curse: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{:+.1} at {}",
+                100.0 * (r.0.single_share - r.0.single_true),
+                r.0.tasks
+            )
+        })
+        .collect();
+    report.notes.push(format!(
+        "Winner's curse: the single-party policy's promised share minus its true share, in \
+         points: {}.",
+        curse.join(", ")
+    ));
+    let unsolved: Vec<String> = rows
+        .iter()
+        .filter(|r| r.0.equilibrium.exploitability.penalised > SOLVED)
+        .map(|r| {
+            format!(
+                "{} tasks ({})",
+                r.0.tasks,
+                fmt_number(r.0.equilibrium.exploitability.penalised, 2)
+            )
+        })
+        .collect();
+    if !unsolved.is_empty() {
+        report.notes.push(format!(
+            "The fitted game was not solved at {}: mirror-prox stalled there. Q is multilinear \
+             in the factor marginals, not concave-convex, so a factorised equilibrium need not \
+             exist; the solver certifies one only through a small exploitability. The \
+             bootstrap column counts the replicates whose games were solved.",
+            unsolved.join(", ")
+        ));
+    }
+    let smallest = rows[0].0.lambda.values[0].0;
+    let at_edge: Vec<String> = rows
+        .iter()
+        .filter(|r| r.0.lambda.lambda == smallest)
+        .map(|r| r.0.tasks.to_string())
+        .collect();
+    if !at_edge.is_empty() {
+        report.notes.push(if smallest == 0.0 {
+            format!(
+                "Cross-validation chose no penalty (λ = 0) at {} tasks.",
+                at_edge.join(", ")
+            )
+        } else {
+            format!(
+                "Cross-validation chose the grid's smallest λ = {smallest} at {} tasks, so the \
+                 best λ may lie below the grid.",
+                at_edge.join(", ")
+            )
+        });
+    }
     report.notes.push(format!(
         "Method: one ridge logistic outcome model per segment (respondents' party identification \
          is observed), with all pairwise interactions, mixed in the known shares; Q is exact, \
