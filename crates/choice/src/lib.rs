@@ -10,6 +10,8 @@
 //! choice rule fitted to aggregate choice shares (choices13k) with grouped cross-validation
 //! and feature baselines; [`intertemporal`] holds exponential, hyperbolic and quasi-hyperbolic
 //! discounting with a generator of sooner–later choices.
+//! [`conjoint`] learns optimal stochastic interventions from forced-choice conjoint data and
+//! solves their two-party game.
 //!
 //! ```
 //! use choicelab_core::Comparisons;
@@ -32,6 +34,7 @@ pub mod active;
 pub mod agreement;
 pub mod bradley_terry;
 pub mod chooser;
+pub mod conjoint;
 pub mod elicitation;
 pub mod intertemporal;
 pub mod logit;

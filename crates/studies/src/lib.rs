@@ -13,6 +13,7 @@
 
 pub mod bus_engine;
 pub mod config;
+pub mod conjoint_adversarial;
 pub mod dcppo;
 pub mod ddc_monte_carlo;
 pub mod distributional_dp;

@@ -4,6 +4,7 @@ use choicelab_core::{DataDir, Error, Result};
 
 use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
+use crate::conjoint_adversarial::ConjointAdversarial;
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
@@ -72,6 +73,7 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &DynamicalBandits,
         &RiskyChoice,
         &IntertemporalChoice,
+        &ConjointAdversarial,
     ]
 }
 

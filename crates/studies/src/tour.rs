@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
 use crate::config::{to_toml, StudyConfig};
+use crate::conjoint_adversarial::ConjointAdversarial;
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
@@ -60,6 +61,8 @@ pub struct Config {
     pub risky_choice: bool,
     /// Run `intertemporal-choice --quick`.
     pub intertemporal_choice: bool,
+    /// Run `conjoint-adversarial --quick`.
+    pub conjoint_adversarial: bool,
 }
 
 impl StudyConfig for Config {
@@ -80,6 +83,7 @@ impl StudyConfig for Config {
             dynamical_bandits: true,
             risky_choice: true,
             intertemporal_choice: true,
+            conjoint_adversarial: true,
         }
     }
     fn quick() -> Self {
@@ -113,7 +117,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 15] = [
+        let parts: [(bool, &dyn Study); 16] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -129,6 +133,7 @@ impl Study for Tour {
             (config.dynamical_bandits, &DynamicalBandits),
             (config.risky_choice, &RiskyChoice),
             (config.intertemporal_choice, &IntertemporalChoice),
+            (config.conjoint_adversarial, &ConjointAdversarial),
         ];
         for (enabled, study) in parts {
             if !enabled {
