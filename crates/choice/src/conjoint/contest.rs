@@ -196,10 +196,12 @@ impl Profiles {
         }
     }
 
+    /// Number of profiles.
     pub fn len(&self) -> usize {
         self.base.len()
     }
 
+    /// The levels of profile `i`.
     pub fn profile(&self, i: usize) -> &[usize] {
         &self.levels[i * self.factors..(i + 1) * self.factors]
     }
