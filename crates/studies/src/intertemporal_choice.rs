@@ -93,6 +93,12 @@ impl Study for IntertemporalChoice {
     fn run(&self, options: &RunOptions, progress: &mut dyn Progress) -> Result<Report> {
         let config: Config = options.config.resolve()?;
         check_increasing("sizes", &config.sizes)?;
+        if config.sizes.len() < 2 {
+            return Err(Error::parameter(
+                "sizes",
+                "need at least two sizes to see errors shrink with n",
+            ));
+        }
         if config.replicates < 2 {
             return Err(Error::parameter(
                 "replicates",

@@ -220,12 +220,14 @@ impl Study for RiskyChoice {
                     (predicted, full.estimates.len(), Some(full))
                 }
                 Kind::EvLogistic => {
+                    let mut parameters = 0;
                     let predicted = out_of_fold(&fold_of, |train, test| {
                         let fit = LogisticRegression { ridge: 0.0 }
                             .fit(&ev_features.subset(train), &settings)?;
+                        parameters = fit.weights.len() + 1;
                         fit.predict(&ev_features.subset(test))
                     })?;
-                    (predicted, 3, None)
+                    (predicted, parameters, None)
                 }
                 Kind::Perceptron => {
                     let mlp = Mlp {
