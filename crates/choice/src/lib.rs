@@ -5,7 +5,13 @@
 //! Luce spectral ranking (LSR, I-LSR) as choix computes them, and Thurstonian utilities (μ, σ)
 //! fitted to soft labels as Utility Engineering does, and McFadden's conditional logit on choice
 //! sets with a utility specification from TOML or JSON. Unpenalised fits require a
-//! strongly connected comparison graph and name its components otherwise.
+//! strongly connected comparison graph and name its components otherwise. [`risky`] holds
+//! lotteries, expected value, expected utility and cumulative prospect theory with a logit
+//! choice rule fitted to aggregate choice shares (choices13k) with grouped cross-validation
+//! and feature baselines; [`intertemporal`] holds exponential, hyperbolic and quasi-hyperbolic
+//! discounting with a generator of sooner–later choices.
+//! [`conjoint`] learns optimal stochastic interventions from forced-choice conjoint data and
+//! solves their two-party game.
 //!
 //! ```
 //! use choicelab_core::Comparisons;
@@ -16,6 +22,7 @@
 //! assert!((fit.theta[0] - 0.419617624).abs() < 1e-6);
 //! ```
 
+mod binomial;
 mod fitted;
 mod graph;
 mod lbfgs;
@@ -27,13 +34,17 @@ pub mod active;
 pub mod agreement;
 pub mod bradley_terry;
 pub mod chooser;
+pub mod conjoint;
 pub mod elicitation;
+pub mod intertemporal;
 pub mod logit;
 pub mod logit_spec;
 pub mod luce;
+pub mod risky;
 pub mod thurstonian;
 
 pub use active::{ActiveSelection, PairPool};
+pub use binomial::{FitSettings, StartOutcome};
 pub use bradley_terry::{BradleyTerry, Solver};
 pub use chooser::{ChoiceOption, Chooser, SimulatedChooser};
 pub use elicitation::{Elicitation, Elicited, Round, Strategy};

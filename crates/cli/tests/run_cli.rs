@@ -83,6 +83,9 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
     let reservoir = |key: &str| metrics[format!("reservoir-ei.{key}")].as_f64().unwrap();
     assert!((27.0..=33.0).contains(&reservoir("anchor.mc")));
     assert!(reservoir("mc.global_best") > 0.0 && reservoir("narma10.adaptive_nrmse") > 0.0);
+    assert_eq!(metrics["risky-choice.status"], "skipped: no data");
+    assert_eq!(metrics["intertemporal-choice.verdict"], "reproduced");
+    assert_eq!(metrics["intertemporal-choice.identification.correct"], 3.0);
     assert_eq!(metrics["robust-mdp.riverswim.status"], "skipped: no data");
     let robust = |key: &str| metrics[format!("robust-mdp.{key}")].as_f64().unwrap();
     assert!((robust("iwocs.worst_case") - robust("exhaustive.worst_case")).abs() < 1e-6);

@@ -13,10 +13,12 @@
 
 pub mod bus_engine;
 pub mod config;
+pub mod conjoint_adversarial;
 pub mod dcppo;
 pub mod ddc_monte_carlo;
 pub mod distributional_dp;
 pub mod dynamical_bandits;
+pub mod intertemporal_choice;
 pub mod mdp_examples;
 pub mod plot;
 pub mod registry;
@@ -26,6 +28,7 @@ mod reservoir_anchors;
 pub mod reservoir_ei;
 mod reservoir_summary;
 pub mod reward_model_robustness;
+pub mod risky_choice;
 pub mod robust_mdp;
 pub mod rtb;
 pub mod spo;

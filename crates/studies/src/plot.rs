@@ -1,4 +1,4 @@
-//! SVG line charts for reports (plotters, SVG backend).
+//! SVG line and bar charts for reports (plotters, SVG backend).
 
 use choicelab_core::{Error, Result};
 use plotters::prelude::*;
@@ -111,6 +111,76 @@ pub fn line_chart(
     Ok(svg)
 }
 
+/// A grouped horizontal bar chart of probabilities: one group per label (top to bottom), one
+/// bar per series, x from 0 to 1 with the legend to the right of 1.
+pub fn bar_chart(title: &str, labels: &[String], series: &[(String, Vec<f64>)]) -> Result<String> {
+    let fail = |e: &dyn std::fmt::Display| Error::Numerical {
+        context: format!("plot `{title}`"),
+        message: e.to_string(),
+    };
+    let n = labels.len();
+    let mut svg = String::new();
+    {
+        let height = 120 + 26 * n as u32;
+        let root = SVGBackend::with_string(&mut svg, (820, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(200)
+            .build_cartesian_2d(0.0..1.4, -0.5..n as f64 - 0.5)
+            .map_err(|e| fail(&e))?;
+        // Group i sits at y = n − 1 − i, so the first label is on top; the legend sits right
+        // of x = 1.
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n + 2)
+            .y_label_formatter(&|y| {
+                let i = y.round();
+                if (y - i).abs() < 1e-9 && (0.0..n as f64).contains(&i) {
+                    labels[n - 1 - i as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .x_label_formatter(&|x| {
+                if *x <= 1.0 + 1e-9 {
+                    format!("{x:.1}")
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc("probability")
+            .draw()
+            .map_err(|e| fail(&e))?;
+        let height = 0.8 / series.len() as f64;
+        for (s, (name, values)) in series.iter().enumerate() {
+            let color = PALETTE[s % PALETTE.len()];
+            chart
+                .draw_series(values.iter().enumerate().map(|(i, &v)| {
+                    let top = (n - 1 - i) as f64 + 0.4 - s as f64 * height;
+                    Rectangle::new([(0.0, top), (v, top - height)], color.filled())
+                }))
+                .map_err(|e| fail(&e))?
+                .label(name.clone())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| fail(&e))?;
+        root.present().map_err(|e| fail(&e))?;
+    }
+    Ok(svg)
+}
+
 /// A short tick label: plain for moderate magnitudes, scientific otherwise.
 fn tick_label(x: f64) -> String {
     if x == 0.0 {
@@ -141,5 +211,16 @@ mod tests {
         ];
         let svg = line_chart("Residuals", "iteration", "residual", &series, true).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("Residuals") && svg.contains("polyline"));
+    }
+
+    #[test]
+    fn draws_grouped_bars_with_labels() {
+        let labels = vec!["x=a".to_string(), "x=b".to_string()];
+        let series = vec![
+            ("p".to_string(), vec![0.25, 0.75]),
+            ("q".to_string(), vec![1.0, 0.0]),
+        ];
+        let svg = bar_chart("Levels", &labels, &series).unwrap();
+        assert!(svg.contains("x=a") && svg.contains("x=b") && svg.contains("<rect"));
     }
 }

@@ -4,15 +4,18 @@ use choicelab_core::{DataDir, Error, Result};
 
 use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
+use crate::conjoint_adversarial::ConjointAdversarial;
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
 use crate::dynamical_bandits::DynamicalBandits;
+use crate::intertemporal_choice::IntertemporalChoice;
 use crate::mdp_examples::MdpExamples;
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::reservoir_ei::ReservoirEi;
 use crate::reward_model_robustness::RewardModelRobustness;
+use crate::risky_choice::RiskyChoice;
 use crate::robust_mdp::RobustMdp;
 use crate::rtb::Rtb;
 use crate::spo::Spo;
@@ -70,6 +73,9 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &Rtb,
         &DynamicalBandits,
         &ReservoirEi,
+        &RiskyChoice,
+        &IntertemporalChoice,
+        &ConjointAdversarial,
     ]
 }
 

@@ -6,16 +6,19 @@ use serde::{Deserialize, Serialize};
 use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
 use crate::config::{to_toml, StudyConfig};
+use crate::conjoint_adversarial::ConjointAdversarial;
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
 use crate::dynamical_bandits::DynamicalBandits;
+use crate::intertemporal_choice::IntertemporalChoice;
 use crate::mdp_examples::MdpExamples;
 use crate::registry::{Progress, RunOptions, Study};
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::reservoir_ei::ReservoirEi;
 use crate::reward_model_robustness::RewardModelRobustness;
+use crate::risky_choice::RiskyChoice;
 use crate::robust_mdp::RobustMdp;
 use crate::rtb::Rtb;
 use crate::spo::Spo;
@@ -57,6 +60,12 @@ pub struct Config {
     pub dynamical_bandits: bool,
     /// Run `reservoir-ei --quick`.
     pub reservoir_ei: bool,
+    /// Run `risky-choice --quick` (needs the data folder).
+    pub risky_choice: bool,
+    /// Run `intertemporal-choice --quick`.
+    pub intertemporal_choice: bool,
+    /// Run `conjoint-adversarial --quick`.
+    pub conjoint_adversarial: bool,
 }
 
 impl StudyConfig for Config {
@@ -76,6 +85,9 @@ impl StudyConfig for Config {
             rtb: true,
             dynamical_bandits: true,
             reservoir_ei: true,
+            risky_choice: true,
+            intertemporal_choice: true,
+            conjoint_adversarial: true,
         }
     }
     fn quick() -> Self {
@@ -109,7 +121,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 14] = [
+        let parts: [(bool, &dyn Study); 17] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -124,6 +136,9 @@ impl Study for Tour {
             (config.rtb, &Rtb),
             (config.dynamical_bandits, &DynamicalBandits),
             (config.reservoir_ei, &ReservoirEi),
+            (config.risky_choice, &RiskyChoice),
+            (config.intertemporal_choice, &IntertemporalChoice),
+            (config.conjoint_adversarial, &ConjointAdversarial),
         ];
         for (enabled, study) in parts {
             if !enabled {
