@@ -79,10 +79,11 @@ pub enum StartOutcome {
     Failed(String),
 }
 
-/// The best minimum over the starting points.
-pub(crate) struct Estimate {
-    /// Natural parameters ψ̂.
-    pub psi: Vec<f64>,
+/// A binomial maximum-likelihood fit: the best minimum over the starting points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinomialFit {
+    /// The estimates ψ̂, in the model's parameter order.
+    pub estimates: Vec<f64>,
     /// Log-likelihood Σ n_i [y_i ln p_i + (1 − y_i) ln(1 − p_i)] at ψ̂.
     pub loglik: f64,
     /// Total trials Σ n_i.
@@ -93,8 +94,29 @@ pub(crate) struct Estimate {
     pub gradient_norm: f64,
     /// Each start's outcome, in order.
     pub starts: Vec<StartOutcome>,
-    /// Standard errors of ψ̂ and their correlation matrix (row-major), when asked for.
-    pub std_errors: Option<(Vec<f64>, Vec<f64>)>,
+    /// Standard errors from the observed information, when asked for.
+    pub std_errors: Option<Vec<f64>>,
+    /// Correlation matrix of the estimates (row-major), when standard errors were asked for.
+    pub correlation: Option<Vec<f64>>,
+}
+
+impl BinomialFit {
+    /// Starts whose minimum is within `tolerance` (relative) of the best one.
+    pub fn agreeing_starts(&self, tolerance: f64) -> usize {
+        let values: Vec<f64> = self
+            .starts
+            .iter()
+            .filter_map(|s| match s {
+                StartOutcome::Minimum(v) => Some(*v),
+                StartOutcome::Failed(_) => None,
+            })
+            .collect();
+        let best = values.iter().copied().fold(f64::INFINITY, f64::min);
+        values
+            .iter()
+            .filter(|v| (*v - best).abs() <= tolerance * best.abs().max(1.0))
+            .count()
+    }
 }
 
 /// ψ from θ.
@@ -181,7 +203,7 @@ pub(crate) fn maximise<M: IndexModel>(
     starts: &[Vec<f64>],
     settings: &FitSettings,
     what: &str,
-) -> Result<Estimate> {
+) -> Result<BinomialFit> {
     if model.rows() == 0 {
         return Err(Error::parameter("data", format!("{what}: no rows to fit")));
     }
@@ -240,19 +262,21 @@ pub(crate) fn maximise<M: IndexModel>(
     let psi = natural(model.scales(), &theta);
     let mut grad = vec![0.0; psi.len()];
     let (nll, trials) = total_nll(model, &psi, &mut grad);
-    let std_errors = if settings.std_errors {
-        Some(standard_errors(model, &theta, what)?)
+    let (std_errors, correlation) = if settings.std_errors {
+        let (se, correlation) = standard_errors(model, &theta, what)?;
+        (Some(se), Some(correlation))
     } else {
-        None
+        (None, None)
     };
-    Ok(Estimate {
-        psi,
+    Ok(BinomialFit {
+        estimates: psi,
         loglik: -nll,
         trials,
         iterations,
         gradient_norm,
         starts: outcomes,
         std_errors,
+        correlation,
     })
 }
 
@@ -394,7 +418,7 @@ mod tests {
             .starts
             .iter()
             .all(|s| matches!(s, StartOutcome::Minimum(_))));
-        let (se, correlation) = fit.std_errors.unwrap();
+        let (se, correlation) = (fit.std_errors.unwrap(), fit.correlation.unwrap());
         assert!(se.iter().all(|s| s.is_finite() && *s > 0.0));
         assert!((correlation[0] - 1.0).abs() < 1e-12 && correlation[1].abs() < 1.0);
     }

@@ -17,7 +17,7 @@ use choicelab_core::{stream_rng, Error, Location, Result, Seed};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use crate::binomial::{maximise, FitSettings, IndexModel, Scale, StartOutcome};
+use crate::binomial::{maximise, BinomialFit, FitSettings, IndexModel, Scale};
 
 /// An amount received after a delay.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -248,21 +248,8 @@ impl Discounting {
             start
         })
         .collect();
-        let estimate = maximise(&bound, &starts, settings, "discounting fit")?;
-        let (std_errors, correlation) = match estimate.std_errors {
-            Some((se, correlation)) => (Some(se), Some(correlation)),
-            None => (None, None),
-        };
-        Ok(FittedDiscounting {
-            kind: self,
-            estimates: estimate.psi,
-            std_errors,
-            correlation,
-            loglik: estimate.loglik,
-            trials: estimate.trials,
-            iterations: estimate.iterations,
-            starts: estimate.starts,
-        })
+        let fit = maximise(&bound, &starts, settings, "discounting fit")?;
+        Ok(FittedDiscounting { kind: self, fit })
     }
 }
 
@@ -308,20 +295,8 @@ impl IndexModel for Bound<'_> {
 pub struct FittedDiscounting {
     /// The discount function.
     pub kind: Discounting,
-    /// Estimates in [`Discounting::parameter_names`] order.
-    pub estimates: Vec<f64>,
-    /// Standard errors from the observed information, when asked for.
-    pub std_errors: Option<Vec<f64>>,
-    /// Correlation matrix of the estimates (row-major), when standard errors were asked for.
-    pub correlation: Option<Vec<f64>>,
-    /// Log-likelihood.
-    pub loglik: f64,
-    /// Total trials.
-    pub trials: f64,
-    /// L-BFGS iterations of the best start.
-    pub iterations: usize,
-    /// What each starting point led to.
-    pub starts: Vec<StartOutcome>,
+    /// The likelihood fit; its estimates are in [`Discounting::parameter_names`] order.
+    pub fit: BinomialFit,
 }
 
 /// How generated choice pairs are drawn: the later amount uniform on `later_amount` (whole

@@ -44,7 +44,7 @@ pub mod risky;
 pub mod thurstonian;
 
 pub use active::{ActiveSelection, PairPool};
-pub use binomial::{FitSettings, StartOutcome};
+pub use binomial::{BinomialFit, FitSettings, StartOutcome};
 pub use bradley_terry::{BradleyTerry, Solver};
 pub use chooser::{ChoiceOption, Chooser, SimulatedChooser};
 pub use elicitation::{Elicitation, Elicited, Round, Strategy};

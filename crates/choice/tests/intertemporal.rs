@@ -68,18 +68,18 @@ fn recovers_planted_parameters_of_each_model() {
             "{kind:?}: {later_share}"
         );
         let fit = kind.fit(&data, &FitSettings::default()).unwrap();
-        let se = fit.std_errors.clone().unwrap();
+        let se = fit.fit.std_errors.clone().unwrap();
         for (k, name) in kind.parameter_names().iter().enumerate() {
-            let z = (fit.estimates[k] - truth[k]) / se[k];
+            let z = (fit.fit.estimates[k] - truth[k]) / se[k];
             assert!(
                 z.abs() < 4.0,
                 "{kind:?} {name}: {} ± {} vs {}",
-                fit.estimates[k],
+                fit.fit.estimates[k],
                 se[k],
                 truth[k]
             );
         }
-        assert!(fit.starts.len() == 2 && fit.iterations > 0);
+        assert!(fit.fit.starts.len() == 2 && fit.fit.iterations > 0);
     }
 }
 

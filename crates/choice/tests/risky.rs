@@ -150,23 +150,23 @@ fn recovers_a_planted_cpt_from_aggregate_counts() {
         let model = RiskyModel::cpt(weighting);
         let data = planted(&model, &truth, 3000, 42);
         let fit = model.fit(&data, &FitSettings::default()).unwrap();
-        let se = fit.std_errors.clone().unwrap();
+        let se = fit.fit.std_errors.clone().unwrap();
         for (k, name) in fit.names.iter().enumerate() {
-            let z = (fit.estimates[k] - truth[k]) / se[k];
+            let z = (fit.fit.estimates[k] - truth[k]) / se[k];
             assert!(
                 z.abs() < 4.0,
                 "{weighting:?} {name}: {} ± {} vs {}",
-                fit.estimates[k],
+                fit.fit.estimates[k],
                 se[k],
                 truth[k]
             );
             assert!(se[k] < 0.1 * truth[k], "{name}: se {}", se[k]);
         }
-        assert!(fit.agreeing_starts(1e-8) >= 2, "{:?}", fit.starts);
+        assert!(fit.fit.agreeing_starts(1e-8) >= 2, "{:?}", fit.fit.starts);
         let correlation = fit.correlation_of("alpha", "lambda").unwrap();
         assert!(correlation.abs() < 1.0);
         // The truth predicts the data no better than the fit.
-        assert!(fit.gradient_norm <= FitSettings::default().gradient_tolerance);
+        assert!(fit.fit.gradient_norm <= FitSettings::default().gradient_tolerance);
     }
 }
 
@@ -197,7 +197,7 @@ fn logistic_regression_on_expected_values_recovers_the_ev_logit() {
         .fit(&data, &FitSettings::default())
         .unwrap();
     // The logistic regression nests EV: its likelihood is at least as high.
-    assert!(fit.loglik >= ev.loglik - 1e-6);
+    assert!(fit.loglik >= ev.fit.loglik - 1e-6);
     assert_eq!(fit.predict(&features).unwrap().len(), data.len());
 }
 

@@ -154,10 +154,10 @@ impl Study for IntertemporalChoice {
                 cells.push(
                     (0..names.len())
                         .map(|k| Cell {
-                            estimates: fits.iter().map(|f| f.estimates[k]).collect(),
+                            estimates: fits.iter().map(|f| f.fit.estimates[k]).collect(),
                             std_errors: fits
                                 .iter()
-                                .map(|f| f.std_errors.as_ref().map_or(f64::NAN, |s| s[k]))
+                                .map(|f| f.fit.std_errors.as_ref().map_or(f64::NAN, |s| s[k]))
                                 .collect(),
                         })
                         .collect(),
@@ -341,7 +341,7 @@ fn identification(report: &mut Report, config: &Config, settings: &FitSettings) 
             .iter()
             .map(|m| {
                 let fit = m.fit(&data, &settings)?;
-                Ok(m.parameter_names().len() as f64 * (n as f64).ln() - 2.0 * fit.loglik)
+                Ok(m.parameter_names().len() as f64 * (n as f64).ln() - 2.0 * fit.fit.loglik)
             })
             .collect::<Result<_>>()?;
         let picked = (0..3)

@@ -45,6 +45,28 @@ pub struct RunOptions {
     pub data: Option<DataDir>,
 }
 
+impl RunOptions {
+    /// The quick configuration with `key=value` overrides, and no data folder.
+    pub fn quick(overrides: &[&str]) -> Self {
+        Self {
+            config: ConfigSources {
+                quick: true,
+                overrides: overrides.iter().map(|s| s.to_string()).collect(),
+                ..ConfigSources::default()
+            },
+            data: None,
+        }
+    }
+
+    /// The same options reading data from `data`.
+    pub fn with_data(self, data: DataDir) -> Self {
+        Self {
+            data: Some(data),
+            ..self
+        }
+    }
+}
+
 /// A study: reproduces one paper's claim and reports on it.
 pub trait Study: Sync {
     /// The name used on the command line.

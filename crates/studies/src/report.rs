@@ -94,6 +94,14 @@ impl Report {
         self.metrics.insert(name.into(), Metric::Number(value));
     }
 
+    /// The numeric metric `name`, if there is one.
+    pub fn number_of(&self, name: &str) -> Option<f64> {
+        match self.metrics.get(name) {
+            Some(Metric::Number(x)) => Some(*x),
+            _ => None,
+        }
+    }
+
     /// Records a text metric.
     pub fn text(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.metrics.insert(name.into(), Metric::Text(value.into()));

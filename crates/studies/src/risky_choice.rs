@@ -217,7 +217,7 @@ impl Study for RiskyChoice {
                             ..settings
                         },
                     )?;
-                    (predicted, full.estimates.len(), Some(full))
+                    (predicted, full.fit.estimates.len(), Some(full))
                 }
                 Kind::EvLogistic => {
                     let mut parameters = 0;
@@ -336,10 +336,10 @@ fn record(
             let adjusted = adjusted_r2(s.r2, rows, o.parameters);
             report.number(format!("{key}.insample_r2"), s.r2);
             report.number(format!("{key}.adjusted_r2"), adjusted);
-            report.number(format!("{key}.loglik"), full.loglik);
+            report.number(format!("{key}.loglik"), full.fit.loglik);
             in_r2 = fmt_number(s.r2, 4);
             adj = fmt_number(adjusted, 4);
-            ll = fmt_number(full.loglik, 1);
+            ll = fmt_number(full.fit.loglik, 1);
         }
         scores.push(vec![
             o.label.clone(),
@@ -362,13 +362,13 @@ fn record(
     for o in outcomes {
         let Some(full) = &o.full else { continue };
         for (k, name) in full.names.iter().enumerate() {
-            let se = full.std_errors.as_ref().map_or(f64::NAN, |s| s[k]);
-            report.number(format!("{}.{name}", o.key), full.estimates[k]);
+            let se = full.fit.std_errors.as_ref().map_or(f64::NAN, |s| s[k]);
+            report.number(format!("{}.{name}", o.key), full.fit.estimates[k]);
             report.number(format!("{}.{name}.se", o.key), se);
             parameters.push(vec![
                 o.label.clone(),
                 name.to_string(),
-                fmt_number(full.estimates[k], 4),
+                fmt_number(full.fit.estimates[k], 4),
                 fmt_number(se, 4),
             ]);
         }
@@ -377,9 +377,9 @@ fn record(
         }
         report.number(
             format!("{}.starts_agreeing", o.key),
-            full.agreeing_starts(1e-8) as f64,
+            full.fit.agreeing_starts(1e-8) as f64,
         );
-        report.number(format!("{}.starts", o.key), full.starts.len() as f64);
+        report.number(format!("{}.starts", o.key), full.fit.starts.len() as f64);
     }
     for (name, value) in [("gamma", 0.58), ("alpha", 0.42), ("lambda", 1.4)] {
         parameters.push(vec![

@@ -1,18 +1,9 @@
 //! The conjoint-adversarial study on a tiny configuration: the headline metrics exist, the
 //! numbers do not depend on the thread count, and bad sizes are a clear error.
 
-use choicelab_studies::{find, ConfigSources, Metric, NoProgress, RunOptions};
+mod common;
 
-fn options(overrides: &[&str]) -> RunOptions {
-    RunOptions {
-        config: ConfigSources {
-            quick: true,
-            overrides: overrides.iter().map(|s| s.to_string()).collect(),
-            ..ConfigSources::default()
-        },
-        data: None,
-    }
-}
+use choicelab_studies::{find, Metric, NoProgress, RunOptions};
 
 const TINY: [&str; 5] = [
     "sizes=[400, 1200]",
@@ -27,13 +18,7 @@ fn metrics_at(threads: usize) -> String {
         .num_threads(threads)
         .build()
         .expect("a pool");
-    let report = pool
-        .install(|| {
-            find("conjoint-adversarial")
-                .unwrap()
-                .run(&options(&TINY), &mut NoProgress)
-        })
-        .expect("runs");
+    let report = pool.install(|| common::run("conjoint-adversarial", &RunOptions::quick(&TINY)));
     for key in [
         "single.vote_share",
         "adversarial.vote_share_a",
@@ -60,7 +45,7 @@ fn results_do_not_depend_on_the_thread_count() {
 fn decreasing_sizes_are_an_error() {
     let error = find("conjoint-adversarial")
         .unwrap()
-        .run(&options(&["sizes=[2000, 1000]"]), &mut NoProgress)
+        .run(&RunOptions::quick(&["sizes=[2000, 1000]"]), &mut NoProgress)
         .unwrap_err()
         .to_string();
     assert!(error.contains("sizes"), "{error}");

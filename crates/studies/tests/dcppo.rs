@@ -1,28 +1,12 @@
 //! The dcppo study: the same numbers at any thread count, and a clear error for bad sizes.
 
-use choicelab_studies::{find, ConfigSources, NoProgress, RunOptions};
+mod common;
 
-fn options(overrides: &[&str]) -> RunOptions {
-    RunOptions {
-        config: ConfigSources {
-            quick: true,
-            overrides: overrides.iter().map(|s| s.to_string()).collect(),
-            ..ConfigSources::default()
-        },
-        data: None,
-    }
-}
+use choicelab_studies::{find, NoProgress, RunOptions};
 
 fn metrics_at(threads: usize) -> String {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a pool");
-    let options = options(&["sizes=[30, 100]", "worlds=3"]);
-    let report = pool
-        .install(|| find("dcppo").unwrap().run(&options, &mut NoProgress))
-        .expect("runs");
-    report.metrics_json()
+    let options = RunOptions::quick(&["sizes=[30, 100]", "worlds=3"]);
+    common::metrics_at("dcppo", &options, threads)
 }
 
 #[test]
@@ -34,7 +18,7 @@ fn results_do_not_depend_on_the_thread_count() {
 fn empty_sizes_are_an_error() {
     let error = find("dcppo")
         .unwrap()
-        .run(&options(&["sizes=[]"]), &mut NoProgress)
+        .run(&RunOptions::quick(&["sizes=[]"]), &mut NoProgress)
         .unwrap_err()
         .to_string();
     assert!(error.contains("sizes"), "{error}");

@@ -1,25 +1,13 @@
 //! The intertemporal-choice study's quick form: planted discounting parameters recovered.
 
-use choicelab_studies::config::ConfigSources;
-use choicelab_studies::{find, Metric, NoProgress, RunOptions};
+mod common;
+
+use choicelab_studies::{Metric, RunOptions};
 
 #[test]
 fn recovers_planted_discounting_parameters() {
-    let options = RunOptions {
-        config: ConfigSources {
-            quick: true,
-            ..ConfigSources::default()
-        },
-        data: None,
-    };
-    let report = find("intertemporal-choice")
-        .unwrap()
-        .run(&options, &mut NoProgress)
-        .unwrap();
-    let number = |name: &str| match report.metrics.get(name) {
-        Some(Metric::Number(x)) => *x,
-        other => panic!("{name}: {other:?}"),
-    };
+    let report = common::run("intertemporal-choice", &RunOptions::quick(&[]));
+    let number = |name: &str| common::number(&report, name);
     for (key, planted) in [
         ("exponential.delta", 0.995),
         ("hyperbolic.k", 0.02),

@@ -1,18 +1,9 @@
 //! The reservoir-ei study: the same numbers at any thread count, the required metrics, and
 //! clear errors for bad configurations.
 
-use choicelab_studies::{find, ConfigSources, NoProgress, RunOptions};
+mod common;
 
-fn options(overrides: &[&str]) -> RunOptions {
-    RunOptions {
-        config: ConfigSources {
-            quick: true,
-            overrides: overrides.iter().map(|s| s.to_string()).collect(),
-            ..ConfigSources::default()
-        },
-        data: None,
-    }
-}
+use choicelab_studies::{find, NoProgress, RunOptions};
 
 /// A tiny grid: two balances, one input scaling, one target mean, short series.
 const TINY: [&str; 8] = [
@@ -27,18 +18,7 @@ const TINY: [&str; 8] = [
 ];
 
 fn metrics_at(threads: usize) -> String {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a pool");
-    let report = pool
-        .install(|| {
-            find("reservoir-ei")
-                .unwrap()
-                .run(&options(&TINY), &mut NoProgress)
-        })
-        .expect("runs");
-    report.metrics_json()
+    common::metrics_at("reservoir-ei", &RunOptions::quick(&TINY), threads)
 }
 
 #[test]
@@ -69,7 +49,7 @@ fn bad_configurations_are_errors() {
     let run = |set: &[&str]| {
         find("reservoir-ei")
             .unwrap()
-            .run(&options(set), &mut NoProgress)
+            .run(&RunOptions::quick(set), &mut NoProgress)
             .unwrap_err()
             .to_string()
     };

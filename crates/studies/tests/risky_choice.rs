@@ -1,30 +1,16 @@
 //! The risky-choice study's quick form on choices13k.
 
-use choicelab_core::data::{DataDir, DataOrigin};
-use choicelab_studies::config::ConfigSources;
+mod common;
+
 use choicelab_studies::{find, Metric, NoProgress, RunOptions};
 
 #[test]
 fn cpt_beats_eu_and_ev_held_out_on_choices13k() {
-    let Some(dir) = std::env::var_os("CHOICELAB_DATA") else {
-        eprintln!("CHOICELAB_DATA unset: the risky-choice test is skipped");
+    let Some(data) = common::data_from_env("the risky-choice test") else {
         return;
     };
-    let options = RunOptions {
-        config: ConfigSources {
-            quick: true,
-            ..ConfigSources::default()
-        },
-        data: Some(DataDir::new(dir.into(), DataOrigin::Environment)),
-    };
-    let report = find("risky-choice")
-        .unwrap()
-        .run(&options, &mut NoProgress)
-        .unwrap();
-    let number = |name: &str| match report.metrics.get(name) {
-        Some(Metric::Number(x)) => *x,
-        other => panic!("{name}: {other:?}"),
-    };
+    let report = common::run("risky-choice", &RunOptions::quick(&[]).with_data(data));
+    let number = |name: &str| common::number(&report, name);
     // c13k_selections.csv: 14,568 rows, 13,006 problems (SYSTEMS.md, the data's README).
     assert_eq!(number("rows"), 14568.0);
     assert_eq!(number("problems"), 13006.0);

@@ -1,27 +1,16 @@
 //! The rtb study against the published campaign 2997 table (Cai et al.'s reference run).
 
-use choicelab_core::data::{DataDir, DataOrigin};
-use choicelab_studies::config::ConfigSources;
-use choicelab_studies::{find, Metric, NoProgress, RunOptions};
+mod common;
+
+use choicelab_studies::RunOptions;
 
 #[test]
 fn reproduces_the_published_2997_rows_exactly() {
-    let Some(dir) = std::env::var_os("CHOICELAB_DATA") else {
-        eprintln!("CHOICELAB_DATA unset: the rtb golden test is skipped");
+    let Some(data) = common::data_from_env("the rtb golden test") else {
         return;
     };
-    let options = RunOptions {
-        config: ConfigSources {
-            quick: true,
-            ..ConfigSources::default()
-        },
-        data: Some(DataDir::new(dir.into(), DataOrigin::Environment)),
-    };
-    let report = find("rtb").unwrap().run(&options, &mut NoProgress).unwrap();
-    let number = |name: &str| match report.metrics.get(name) {
-        Some(Metric::Number(x)) => *x,
-        other => panic!("{name}: {other:?}"),
-    };
+    let report = common::run("rtb", &RunOptions::quick(&[]).with_data(data));
+    let number = |name: &str| common::number(&report, name);
     // ipinyou_N=1000_c0=0.03125_obj=clk_clkvp=1.txt, campaign 2997 (han-cai/rlb-dp).
     for (policy, clicks, impressions, cost) in [
         ("ssmdp", 80.0, 40395.0, 306637.0),

@@ -1,26 +1,16 @@
 //! The swissmetro study against Biogeme's published estimates.
 
-use choicelab_core::data::{DataDir, DataOrigin};
-use choicelab_studies::{find, Metric, NoProgress, RunOptions};
+mod common;
+
+use choicelab_studies::{Metric, RunOptions};
 
 #[test]
 fn reproduces_biogeme_example_01() {
-    let Some(dir) = std::env::var_os("CHOICELAB_DATA") else {
-        eprintln!("CHOICELAB_DATA unset: the swissmetro golden test is skipped");
+    let Some(data) = common::data_from_env("the swissmetro golden test") else {
         return;
     };
-    let options = RunOptions {
-        data: Some(DataDir::new(dir.into(), DataOrigin::Environment)),
-        ..RunOptions::default()
-    };
-    let report = find("swissmetro")
-        .unwrap()
-        .run(&options, &mut NoProgress)
-        .unwrap();
-    let number = |name: &str| match report.metrics.get(name) {
-        Some(Metric::Number(x)) => *x,
-        other => panic!("{name}: {other:?}"),
-    };
+    let report = common::run("swissmetro", &RunOptions::default().with_data(data));
+    let number = |name: &str| common::number(&report, name);
     assert_eq!(number("n_obs"), 6768.0);
     assert!((number("loglik") + 5331.252).abs() < 1e-3);
     for (name, golden) in [

@@ -226,7 +226,7 @@ impl LogisticRegression {
             &settings,
             "logistic regression",
         )?;
-        let psi = fit.psi;
+        let psi = fit.estimates;
         let weights: Vec<f64> = (0..data.width)
             .map(|j| psi[j + 1] / standardiser.scale[j])
             .collect();
@@ -406,7 +406,7 @@ impl Mlp {
             iterations: fit.iterations,
             network,
             standardiser,
-            psi: fit.psi,
+            psi: fit.estimates,
         })
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::lottery::{Lottery, RiskyChoice};
 use super::value::{CptParams, Evaluated, Ranked, Tables, Weighting};
 use crate::binomial::{
-    loglik, maximise, probabilities, FitSettings, IndexModel, Scale, StartOutcome,
+    loglik, maximise, probabilities, BinomialFit, FitSettings, IndexModel, Scale,
 };
 
 /// The shape of the value function.
@@ -234,23 +234,12 @@ impl RiskyModel {
     pub fn fit(&self, data: &RiskyData, settings: &FitSettings) -> Result<FittedRisky> {
         self.check()?;
         let bound = Bound::new(self, data);
-        let estimate = maximise(&bound, &self.starts(data), settings, "risky-choice fit")?;
-        let (std_errors, correlation) = match estimate.std_errors {
-            Some((se, correlation)) => (Some(se), Some(correlation)),
-            None => (None, None),
-        };
+        let fit = maximise(&bound, &self.starts(data), settings, "risky-choice fit")?;
         Ok(FittedRisky {
             model: *self,
             names: self.parameter_names(),
-            estimates: estimate.psi,
-            std_errors,
-            correlation,
-            loglik: estimate.loglik,
-            trials: estimate.trials,
             rows: data.len(),
-            iterations: estimate.iterations,
-            gradient_norm: estimate.gradient_norm,
-            starts: estimate.starts,
+            fit,
         })
     }
 }
@@ -398,42 +387,29 @@ pub struct FittedRisky {
     pub model: RiskyModel,
     /// Parameter names (φ last).
     pub names: Vec<&'static str>,
-    /// Estimates, in `names` order.
-    pub estimates: Vec<f64>,
-    /// Standard errors from the observed information, when asked for.
-    pub std_errors: Option<Vec<f64>>,
-    /// Correlation matrix of the estimates (row-major), when standard errors were asked for.
-    pub correlation: Option<Vec<f64>>,
-    /// Binomial log-likelihood (without the binomial coefficients).
-    pub loglik: f64,
-    /// Total trials Σ n.
-    pub trials: f64,
     /// Rows fitted.
     pub rows: usize,
-    /// L-BFGS iterations of the best start.
-    pub iterations: usize,
-    /// ‖∇‖∞ of the mean negative log-likelihood at the estimate (log coordinates).
-    pub gradient_norm: f64,
-    /// What each starting point led to.
-    pub starts: Vec<StartOutcome>,
+    /// The likelihood fit; its estimates are in `names` order.
+    pub fit: BinomialFit,
 }
 
 impl FittedRisky {
     /// The estimate of `name`.
     pub fn estimate(&self, name: &str) -> Option<f64> {
-        self.position(name).map(|k| self.estimates[k])
+        self.position(name).map(|k| self.fit.estimates[k])
     }
 
     /// The standard error of `name`.
     pub fn std_error(&self, name: &str) -> Option<f64> {
         let k = self.position(name)?;
-        self.std_errors.as_ref().map(|se| se[k])
+        self.fit.std_errors.as_ref().map(|se| se[k])
     }
 
     /// The correlation of the estimates of `a` and `b`.
     pub fn correlation_of(&self, a: &str, b: &str) -> Option<f64> {
         let (i, j) = (self.position(a)?, self.position(b)?);
-        self.correlation
+        self.fit
+            .correlation
             .as_ref()
             .map(|c| c[i * self.names.len() + j])
     }
@@ -442,25 +418,8 @@ impl FittedRisky {
         self.names.iter().position(|n| *n == name)
     }
 
-    /// Starts whose minimum is within `tolerance` (relative) of the best one.
-    pub fn agreeing_starts(&self, tolerance: f64) -> usize {
-        let values: Vec<f64> = self
-            .starts
-            .iter()
-            .filter_map(|s| match s {
-                StartOutcome::Minimum(v) => Some(*v),
-                StartOutcome::Failed(_) => None,
-            })
-            .collect();
-        let best = values.iter().copied().fold(f64::INFINITY, f64::min);
-        values
-            .iter()
-            .filter(|v| (*v - best).abs() <= tolerance * best.abs().max(1.0))
-            .count()
-    }
-
     /// P(B) for every row of `data`.
     pub fn predict(&self, data: &RiskyData) -> Vec<f64> {
-        probabilities(&Bound::new(&self.model, data), &self.estimates)
+        probabilities(&Bound::new(&self.model, data), &self.fit.estimates)
     }
 }
