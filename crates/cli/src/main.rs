@@ -1,6 +1,8 @@
-//! `choicelab`: run studies, solve MDPs and fetch the public data sets.
+//! `choicelab`: run studies, solve MDPs, roll out the classic-control worlds and fetch the
+//! public data sets.
 
 mod data;
+mod env;
 mod fit;
 mod output;
 mod progress;
@@ -37,6 +39,9 @@ enum Command {
     Fit(fit::FitArgs),
     /// Solve a tabular MDP from a CSV or JSON file.
     Solve(solve::SolveArgs),
+    /// Roll out gymnasium's classic-control worlds.
+    #[command(subcommand)]
+    Env(env::EnvCommand),
     /// List or download the public data sets.
     #[command(subcommand)]
     Data(DataCommand),
@@ -85,6 +90,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run::run(args, cli.quiet),
         Command::Fit(args) => fit::fit(args),
         Command::Solve(args) => solve::solve(args, cli.quiet),
+        Command::Env(command) => env::env(command),
         Command::Data(DataCommand::List { data }) => data::list(data.as_deref()),
         Command::Data(DataCommand::Fetch {
             names,

@@ -278,11 +278,7 @@ impl<E: Env> SyncVectorEnv<E> {
         if actions.len() != self.envs.len() {
             return Err(Error::parameter(
                 "actions",
-                format!(
-                    "{} actions for {} copies",
-                    actions.len(),
-                    self.envs.len()
-                ),
+                format!("{} actions for {} copies", actions.len(), self.envs.len()),
             ));
         }
         // Check every action first, so a bad one leaves no copy stepped.

@@ -61,8 +61,7 @@ impl BoxSpace {
             ));
         }
         for (i, (l, h)) in low.iter().zip(&high).enumerate() {
-            if l.is_nan() || h.is_nan() || l > h || *l == f32::INFINITY || *h == f32::NEG_INFINITY
-            {
+            if l.is_nan() || h.is_nan() || l > h || *l == f32::INFINITY || *h == f32::NEG_INFINITY {
                 return Err(Error::parameter(
                     "low",
                     format!("coordinate {i}: bounds [{l}, {h}] are not an interval"),
@@ -109,8 +108,7 @@ impl BoxSpace {
     /// does).
     pub fn contains(&self, x: &[f32]) -> bool {
         x.len() == self.size()
-            && x
-                .iter()
+            && x.iter()
                 .zip(self.low.iter().zip(&self.high))
                 .all(|(v, (l, h))| *l <= *v && *v <= *h)
     }
@@ -161,7 +159,11 @@ impl fmt::Display for BoxSpace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let all_same = |v: &[f32]| v.windows(2).all(|w| w[0] == w[1]);
         if !self.low.is_empty() && all_same(&self.low) && all_same(&self.high) {
-            write!(f, "Box({}, {}, {:?})", self.low[0], self.high[0], self.shape)
+            write!(
+                f,
+                "Box({}, {}, {:?})",
+                self.low[0], self.high[0], self.shape
+            )
         } else {
             write!(f, "Box({:?}, {:?}, {:?})", self.low, self.high, self.shape)
         }
@@ -213,19 +215,16 @@ impl Space {
     /// [`BoxSpace::sample`]). An empty `Discrete(0)` gives index 0, which it does not contain.
     pub fn sample(&self, rng: &mut Rng) -> Action {
         match self {
-            Space::Discrete(n) => Action::Discrete(if *n == 0 {
-                0
-            } else {
-                rng.random_range(0..*n)
-            }),
+            Space::Discrete(n) => {
+                Action::Discrete(if *n == 0 { 0 } else { rng.random_range(0..*n) })
+            }
             Space::Box(b) => Action::Continuous(b.sample(rng)),
         }
     }
 
-    /// `Ok` if `action` belongs to the space, otherwise an [`Error::Invalid`] at field `action`
-    /// of `source` (the environment's name) saying why.
-    pub fn check(&self, action: &Action, source: &str) -> Result<()> {
-        let why = match (self, action) {
+    /// Why `action` does not belong to the space, or `None` if it does.
+    pub fn why_not(&self, action: &Action) -> Option<String> {
+        match (self, action) {
             (Space::Discrete(n), Action::Discrete(i)) if i >= n => {
                 Some(format!("{i} is not in {self} (valid: 0..{n})"))
             }
@@ -238,8 +237,13 @@ impl Space {
             (Space::Box(_), Action::Discrete(i)) => Some(format!(
                 "a discrete index {i} was given, the space is {self}"
             )),
-        };
-        match why {
+        }
+    }
+
+    /// `Ok` if `action` belongs to the space, otherwise an [`Error::Invalid`] at field `action`
+    /// of `source` (the environment's name) saying why.
+    pub fn check(&self, action: &Action, source: &str) -> Result<()> {
+        match self.why_not(action) {
             None => Ok(()),
             Some(why) => Err(Error::invalid(
                 Location::new(source).field("action"),

@@ -30,7 +30,10 @@ fn fixture(world: &str) -> Vec<Row> {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     let mut lines = text.lines().filter(|l| !l.starts_with('#'));
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    let width = header.iter().filter(|h| h.starts_with('s') && h[1..].parse::<usize>().is_ok()).count();
+    let width = header
+        .iter()
+        .filter(|h| h.starts_with('s') && h[1..].parse::<usize>().is_ok())
+        .count();
     let discrete = matches!(world, "CartPole-v1" | "Acrobot-v1");
     lines
         .map(|line| {
@@ -43,7 +46,11 @@ fn fixture(world: &str) -> Vec<Row> {
                 Action::Discrete(f[2].parse().unwrap())
             } else {
                 // float32 values written as the shortest float64 repr: exact after the cast.
-                Action::Continuous(f[2].split(';').map(|v| v.parse::<f64>().unwrap() as f32).collect())
+                Action::Continuous(
+                    f[2].split(';')
+                        .map(|v| v.parse::<f64>().unwrap() as f32)
+                        .collect(),
+                )
             };
             Row::Step {
                 action,
@@ -89,11 +96,27 @@ fn replay(world: &str, tol: f64) -> (usize, f64, f64, usize) {
             } => {
                 let step = env.step(&action).unwrap();
                 let got = env.state();
-                let d = got.iter().zip(&state).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max);
+                let d = got
+                    .iter()
+                    .zip(&state)
+                    .map(|(g, w)| (g - w).abs())
+                    .fold(0.0, f64::max);
                 let dr = (step.reward - reward).abs();
-                assert!(d <= tol && dr <= tol, "{world} row {i}: state {got:?} vs {state:?}, reward {} vs {reward}", step.reward);
-                assert_eq!((step.terminated, step.truncated), (terminated, truncated), "{world} row {i}");
-                assert!(env.observation_space().contains_observation(&step.observation), "{world} row {i}");
+                assert!(
+                    d <= tol && dr <= tol,
+                    "{world} row {i}: state {got:?} vs {state:?}, reward {} vs {reward}",
+                    step.reward
+                );
+                assert_eq!(
+                    (step.terminated, step.truncated),
+                    (terminated, truncated),
+                    "{world} row {i}"
+                );
+                assert!(
+                    env.observation_space()
+                        .contains_observation(&step.observation),
+                    "{world} row {i}"
+                );
                 if got == state && step.reward.to_bits() == reward.to_bits() {
                     exact += 1;
                 }
@@ -111,7 +134,10 @@ fn replay(world: &str, tol: f64) -> (usize, f64, f64, usize) {
 fn cartpole_check_values() {
     let state = seed42_state("CartPole-v1");
     let observation: Vec<f32> = state.iter().map(|v| *v as f32).collect();
-    assert_eq!(observation, [0.027395604, -0.006112156, 0.035859793, 0.019736802]);
+    assert_eq!(
+        observation,
+        [0.027395604, -0.006112156, 0.035859793, 0.019736802]
+    );
     let mut env = CartPole::new();
     env.set_state(&state).unwrap();
     for a in [1, 0, 1] {
@@ -124,14 +150,24 @@ fn cartpole_check_values() {
 #[test]
 fn pendulum_check_values() {
     let state = seed42_state("Pendulum-v1");
-    assert_close(&state, &[1.7213166191, -0.1222431205], 1e-10, "Pendulum reset");
+    assert_close(
+        &state,
+        &[1.7213166191, -0.1222431205],
+        1e-10,
+        "Pendulum reset",
+    );
     let mut env = Pendulum::new();
     env.set_state(&state).unwrap();
     let mut reward = 0.0;
     for _ in 0..3 {
         reward = env.step(&Action::Continuous(vec![0.5])).unwrap().reward;
     }
-    assert_close(&env.state(), &[1.9466593759, 2.3061317205], 1e-10, "Pendulum after 3 × 0.5");
+    assert_close(
+        &env.state(),
+        &[1.9466593759, 2.3061317205],
+        1e-10,
+        "Pendulum after 3 × 0.5",
+    );
     assert!((reward - -3.5810411891).abs() < 1e-10, "{reward}");
 }
 
@@ -145,7 +181,12 @@ fn mountain_car_check_values() {
     for _ in 0..3 {
         reward = env.step(&Action::Continuous(vec![1.0])).unwrap().reward;
     }
-    assert_close(&env.state(), &[-0.4397373, 0.0027257423], 1e-7, "MountainCar after 3 × 1.0");
+    assert_close(
+        &env.state(),
+        &[-0.4397373, 0.0027257423],
+        1e-7,
+        "MountainCar after 3 × 1.0",
+    );
     assert!(env.is_float32_state());
     assert_eq!(reward, -0.1);
 }
@@ -214,8 +255,18 @@ fn time_limits_truncate_without_terminating() {
     }
     let mut short = TimeLimit::new(Pendulum::new(), 2);
     short.reset(None);
-    assert!(!short.step(&Action::Continuous(vec![0.0])).unwrap().truncated);
-    assert!(short.step(&Action::Continuous(vec![0.0])).unwrap().truncated);
+    assert!(
+        !short
+            .step(&Action::Continuous(vec![0.0]))
+            .unwrap()
+            .truncated
+    );
+    assert!(
+        short
+            .step(&Action::Continuous(vec![0.0]))
+            .unwrap()
+            .truncated
+    );
     short.set_state(&[0.0, 0.0]).unwrap();
     assert_eq!(short.elapsed_steps(), 0);
 }
@@ -224,29 +275,66 @@ fn time_limits_truncate_without_terminating() {
 fn bad_inputs_are_errors() {
     let cases: [(&str, Action, &str); 8] = [
         ("CartPole-v1", Action::Discrete(2), "not in Discrete(2)"),
-        ("CartPole-v1", Action::Continuous(vec![1.0]), "the space is Discrete(2)"),
+        (
+            "CartPole-v1",
+            Action::Continuous(vec![1.0]),
+            "the space is Discrete(2)",
+        ),
         ("Acrobot-v1", Action::Discrete(3), "not in Discrete(3)"),
-        ("Pendulum-v1", Action::Continuous(vec![2.5]), "outside [-2, 2]"),
+        (
+            "Pendulum-v1",
+            Action::Continuous(vec![2.5]),
+            "outside [-2, 2]",
+        ),
         ("Pendulum-v1", Action::Continuous(vec![f32::NAN]), "NaN"),
-        ("Pendulum-v1", Action::Continuous(vec![0.0, 0.0]), "has 2 values"),
-        ("MountainCarContinuous-v0", Action::Continuous(vec![-1.5]), "outside [-1, 1]"),
-        ("MountainCarContinuous-v0", Action::Discrete(0), "discrete index"),
+        (
+            "Pendulum-v1",
+            Action::Continuous(vec![0.0, 0.0]),
+            "has 2 values",
+        ),
+        (
+            "MountainCarContinuous-v0",
+            Action::Continuous(vec![-1.5]),
+            "outside [-1, 1]",
+        ),
+        (
+            "MountainCarContinuous-v0",
+            Action::Discrete(0),
+            "discrete index",
+        ),
     ];
     for (world, action, needle) in cases {
         let mut env = make(world).unwrap();
         let before = env.state();
         let e = env.step(&action).unwrap_err().to_string();
-        assert!(e.contains(world) && e.contains("action") && e.contains(needle), "{e}");
-        assert_eq!(env.state(), before, "{world}: a rejected action must not move the world");
+        assert!(
+            e.contains(world) && e.contains("action") && e.contains(needle),
+            "{e}"
+        );
+        assert_eq!(
+            env.state(),
+            before,
+            "{world}: a rejected action must not move the world"
+        );
     }
     for (world, _) in WORLDS {
         let mut env = make(world).unwrap();
         let width = env.state().len();
-        let e = env.set_state(&vec![0.0; width + 1]).unwrap_err().to_string();
-        assert!(e.contains(&format!("{width} state values, {} were given", width + 1)), "{e}");
+        let e = env
+            .set_state(&vec![0.0; width + 1])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!("{width} state values, {} were given", width + 1)),
+            "{e}"
+        );
         let mut nan = vec![0.0; width];
         nan[width - 1] = f64::NAN;
-        assert!(env.set_state(&nan).unwrap_err().to_string().contains("not a finite number"));
+        assert!(env
+            .set_state(&nan)
+            .unwrap_err()
+            .to_string()
+            .contains("not a finite number"));
     }
     assert!(make("Nope-v0").is_err());
     assert!(Pendulum::new().with_gravity(f64::INFINITY).is_err());
@@ -259,7 +347,11 @@ fn resets_follow_the_seed_and_the_distribution() {
         assert_eq!(a.reset(Some(9)), b.reset(Some(9)));
         assert_eq!(a.state(), b.state());
         a.reset(None);
-        assert_ne!(a.state(), b.state(), "{world}: reset(None) continues the stream");
+        assert_ne!(
+            a.state(),
+            b.state(),
+            "{world}: reset(None) continues the stream"
+        );
     }
     let mut cart = CartPole::new();
     let mut acro = Acrobot::new();
@@ -269,7 +361,10 @@ fn resets_follow_the_seed_and_the_distribution() {
         cart.reset(Some(seed));
         assert!(cart.state().iter().all(|v| v.abs() < 0.05));
         acro.reset(Some(seed));
-        assert!(acro.state().iter().all(|v| v.abs() <= 0.1 && (*v as f32) as f64 == *v));
+        assert!(acro
+            .state()
+            .iter()
+            .all(|v| v.abs() <= 0.1 && (*v as f32) as f64 == *v));
         car.reset(Some(seed));
         let s = car.state();
         assert!((-0.6..-0.4).contains(&s[0]) && s[1] == 0.0 && !car.is_float32_state());
@@ -298,7 +393,10 @@ fn vector_runner_autoresets_on_the_next_step() {
             if done[i] {
                 let (observation, _) = alone[i].reset(None);
                 assert_eq!(step.observations[i], observation);
-                assert_eq!((step.rewards[i], step.terminated[i], step.truncated[i]), (0.0, false, false));
+                assert_eq!(
+                    (step.rewards[i], step.terminated[i], step.truncated[i]),
+                    (0.0, false, false)
+                );
                 done[i] = false;
                 autoresets += 1;
             } else {
@@ -314,7 +412,11 @@ fn vector_runner_autoresets_on_the_next_step() {
     let e = vector.step(&[Action::Discrete(0)]).unwrap_err().to_string();
     assert!(e.contains("1 actions for 3 copies"), "{e}");
     let before: Vec<Vec<f64>> = vector.envs().iter().map(|e| e.state()).collect();
-    let bad = [Action::Discrete(0), Action::Discrete(0), Action::Discrete(7)];
+    let bad = [
+        Action::Discrete(0),
+        Action::Discrete(0),
+        Action::Discrete(7),
+    ];
     assert!(vector.step(&bad).is_err());
     let after: Vec<Vec<f64>> = vector.envs().iter().map(|e| e.state()).collect();
     assert_eq!(before, after, "a bad action leaves every copy unstepped");

@@ -78,10 +78,8 @@ fn dsdt(s: [f64; 4], a: f64) -> [f64; 4] {
     let (lc1, lc2, i1, i2, g) = (LINK_COM_POS_1, LINK_COM_POS_2, LINK_MOI, LINK_MOI, GRAVITY);
     let [theta1, theta2, dtheta1, dtheta2] = s;
     // Squares of Python floats (constants) are exact; squares of numpy floats are libm pow.
-    let d1 = m1 * (lc1 * lc1)
-        + m2 * (l1 * l1 + lc2 * lc2 + 2.0 * l1 * lc2 * theta2.cos())
-        + i1
-        + i2;
+    let d1 =
+        m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2.0 * l1 * lc2 * theta2.cos()) + i1 + i2;
     let d2 = m2 * (lc2 * lc2 + l1 * lc2 * theta2.cos()) + i2;
     let phi2 = m2 * lc2 * g * (theta1 + theta2 - PI / 2.0).cos();
     let phi1 = -m2 * l1 * lc2 * pow2(dtheta2) * theta2.sin()

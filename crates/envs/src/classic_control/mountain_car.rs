@@ -95,6 +95,23 @@ impl MountainCarContinuous {
         0.0025 * three_x.cos()
     }
 
+    /// One step under force `a` (clipped to [−1, 1] for the dynamics, raw in the reward, as
+    /// gymnasium does; `step` only lets actions of the box through): the reward and whether
+    /// the goal is reached.
+    fn advance(&mut self, a: f32) -> (f64, bool) {
+        let (position, velocity, goal) = if self.float32_state {
+            self.step_f32(a)
+        } else {
+            let (x, v, goal) = self.step_f64(a);
+            (x as f32, v as f32, goal)
+        };
+        self.position = f64::from(position);
+        self.velocity = f64::from(velocity);
+        self.float32_state = true;
+        let bonus = if goal { 100.0 } else { 0.0 };
+        (bonus - pow2(f64::from(a)) * 0.1, goal)
+    }
+
     /// One step from a float32 state: the new position and velocity (float32), and whether the
     /// goal is reached.
     fn step_f32(&self, a: f32) -> (f32, f32, bool) {
@@ -106,20 +123,9 @@ impl MountainCarContinuous {
             (f64::from(a.clamp(MIN_ACTION, MAX_ACTION)) * POWER - c) as f32
         };
         let max_speed = MAX_SPEED as f32;
-        let mut velocity = self.velocity as f32 + increment;
-        if velocity > max_speed {
-            velocity = max_speed;
-        }
-        if velocity < -max_speed {
-            velocity = -max_speed;
-        }
-        let mut position = self.position as f32 + velocity;
-        if position > MAX_POSITION as f32 {
-            position = MAX_POSITION as f32;
-        }
-        if position < MIN_POSITION as f32 {
-            position = MIN_POSITION as f32;
-        }
+        let mut velocity = (self.velocity as f32 + increment).clamp(-max_speed, max_speed);
+        let position =
+            (self.position as f32 + velocity).clamp(MIN_POSITION as f32, MAX_POSITION as f32);
         if position == MIN_POSITION as f32 && velocity < 0.0 {
             velocity = 0.0;
         }
@@ -135,10 +141,8 @@ impl MountainCarContinuous {
         } else {
             f64::from(a.clamp(MIN_ACTION, MAX_ACTION)) * POWER - c
         };
-        let mut velocity = self.velocity + increment;
-        velocity = velocity.min(MAX_SPEED).max(-MAX_SPEED);
-        let mut position = self.position + velocity;
-        position = position.min(MAX_POSITION).max(MIN_POSITION);
+        let mut velocity = (self.velocity + increment).clamp(-MAX_SPEED, MAX_SPEED);
+        let position = (self.position + velocity).clamp(MIN_POSITION, MAX_POSITION);
         if position == MIN_POSITION && velocity < 0.0 {
             velocity = 0.0;
         }
@@ -172,17 +176,7 @@ impl Env for MountainCarContinuous {
 
     fn step(&mut self, action: &Action) -> Result<StepOutcome> {
         let a = scalar(ID, action, &self.action_space)?;
-        let (position, velocity, goal) = if self.float32_state {
-            self.step_f32(a)
-        } else {
-            let (x, v, goal) = self.step_f64(a);
-            (x as f32, v as f32, goal)
-        };
-        self.position = f64::from(position);
-        self.velocity = f64::from(velocity);
-        self.float32_state = true;
-        let bonus = if goal { 100.0 } else { 0.0 };
-        let reward = bonus - pow2(f64::from(a)) * 0.1;
+        let (reward, goal) = self.advance(a);
         Ok(StepOutcome::new(self.observation(), reward, goal))
     }
 
@@ -196,5 +190,35 @@ impl Env for MountainCarContinuous {
         self.velocity = velocity;
         self.float32_state = false;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Forces outside [−1, 1] (which `step` rejects) follow gymnasium's clipped arithmetic: the
+    /// force becomes a float64 ±1. Reference: gymnasium 1.4.0, numpy 2.4.6, the unwrapped
+    /// world from `reset(seed=7)` stepped with float32 actions 1.5, −2, 0.3, 3, −1.
+    #[test]
+    fn clipped_forces_match_gymnasium() {
+        let mut env = MountainCarContinuous::new();
+        env.set_state(&[-0.4749809066790666, 0.0]).unwrap();
+        let want = [
+            (1.5, -0.4738442599773407, 0.0011366574326530099, -0.225),
+            (-2.0, -0.4745793640613556, -0.0007351173553615808, -0.4),
+            (
+                0.3,
+                -0.4752308130264282,
+                -0.0006514391861855984,
+                -0.009000000715255752,
+            ),
+            (3.0, -0.4747437536716461, 0.0004870727425441146, -0.9),
+            (-1.0, -0.47612178325653076, -0.0013780294684693217, -0.1),
+        ];
+        for (a, x, v, r) in want {
+            let (reward, goal) = env.advance(a);
+            assert_eq!((env.position, env.velocity, reward, goal), (x, v, r, false));
+        }
     }
 }

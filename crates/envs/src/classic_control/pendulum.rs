@@ -112,8 +112,8 @@ impl Env for Pendulum {
         let cost = pow2(angle_normalize(theta)) + 0.1 * pow2(theta_dot) + f64::from(control_cost);
         let gravity_term = 3.0 * self.g / (2.0 * LENGTH) * theta.sin();
         let torque_term = (3.0 / (MASS * LENGTH * LENGTH)) as f32 * u;
-        let new_theta_dot = (theta_dot + (gravity_term + f64::from(torque_term)) * DT)
-            .clamp(-MAX_SPEED, MAX_SPEED);
+        let new_theta_dot =
+            (theta_dot + (gravity_term + f64::from(torque_term)) * DT).clamp(-MAX_SPEED, MAX_SPEED);
         let new_theta = theta + new_theta_dot * DT;
         self.state = [new_theta, new_theta_dot];
         Ok(StepOutcome::new(self.observation(), -cost, false))
