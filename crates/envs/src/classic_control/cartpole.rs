@@ -142,6 +142,8 @@ impl Env for CartPole {
             }
         }
         self.state = [x, x_dot, theta, theta_dot];
+        // gymnasium's four comparisons: a NaN state does not terminate (`contains` would).
+        #[allow(clippy::manual_range_contains)]
         let terminated = x < -X_THRESHOLD
             || x > X_THRESHOLD
             || theta < -THETA_THRESHOLD
