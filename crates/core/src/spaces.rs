@@ -165,7 +165,9 @@ impl fmt::Display for BoxSpace {
                 self.low[0], self.high[0], self.shape
             )
         } else {
-            write!(f, "Box({:?}, {:?}, {:?})", self.low, self.high, self.shape)
+            let list = |v: &[f32]| v.iter().map(f32::to_string).collect::<Vec<_>>().join(", ");
+            let (low, high) = (list(&self.low), list(&self.high));
+            write!(f, "Box([{low}], [{high}], {:?})", self.shape)
         }
     }
 }
