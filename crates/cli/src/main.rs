@@ -1,6 +1,8 @@
-//! `choicelab`: run studies, solve MDPs and fetch the public data sets.
+//! `choicelab`: run studies, solve MDPs, roll out the classic-control worlds and fetch the
+//! public data sets.
 
 mod data;
+mod env;
 mod esn;
 mod fit;
 mod output;
@@ -40,6 +42,9 @@ enum Command {
     Solve(solve::SolveArgs),
     /// Score a plain echo-state network on a benchmark task, timed (one JSON line per seed).
     Esn(esn::EsnArgs),
+    /// Roll out gymnasium's classic-control worlds.
+    #[command(subcommand)]
+    Env(env::EnvCommand),
     /// List or download the public data sets.
     #[command(subcommand)]
     Data(DataCommand),
@@ -89,6 +94,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Fit(args) => fit::fit(args),
         Command::Solve(args) => solve::solve(args, cli.quiet),
         Command::Esn(args) => esn::esn(args),
+        Command::Env(command) => env::env(command),
         Command::Data(DataCommand::List { data }) => data::list(data.as_deref()),
         Command::Data(DataCommand::Fetch {
             names,

@@ -3,7 +3,9 @@
 //! It owns the error type, seeds and portable random streams, the sparse [`TabularMdp`] with
 //! its readers and checks, observed choices (pairwise [`Comparisons`], [`SetChoices`] and the
 //! long-format [`ChoiceSets`] of discrete choice) with theirs, panels of sequential
-//! keep-or-replace decisions ([`panel::Panel`]), and the lookup of the data folder.
+//! keep-or-replace decisions ([`panel::Panel`]), the Gymnasium environment contract
+//! ([`env::Env`], [`spaces::Space`], [`env::TimeLimit`], [`env::SyncVectorEnv`]), and the lookup
+//! of the data folder.
 //!
 //! ```
 //! use choicelab_core::TabularMdp;
@@ -20,6 +22,7 @@ pub mod choices;
 mod choices_io;
 mod csv_lines;
 pub mod data;
+pub mod env;
 pub mod error;
 pub mod logistic;
 pub mod npy;
@@ -27,6 +30,7 @@ pub mod numeric;
 pub mod panel;
 pub mod random;
 pub mod rng;
+pub mod spaces;
 pub mod tabular;
 pub mod tabular_io;
 

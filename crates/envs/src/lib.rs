@@ -10,7 +10,9 @@
 //! [`foraging`] a homeostasis toy. These four build [`TabularMdp`](choicelab_core::TabularMdp)s
 //! with rewards per transition. [`auction`] replays (or simulates) real-time-bidding auction
 //! logs against a bidder under a budget; [`linear_system`] is a dynamical linear bandit: actions
-//! drive a hidden linear state (Mussi et al. 2023).
+//! drive a hidden linear state (Mussi et al. 2023). [`classic_control`] ports gymnasium's
+//! CartPole, Pendulum, MountainCarContinuous and Acrobot step for step behind the
+//! [`Env`](choicelab_core::env::Env) contract, with [`classic_control::make`] as the registry.
 //!
 //! ```
 //! use choicelab_envs::{CliffWorld, WindyWalk};
@@ -24,6 +26,7 @@
 
 pub mod auction;
 pub mod bus_fleet;
+pub mod classic_control;
 pub mod cliff;
 pub mod delivery;
 pub mod foraging;
