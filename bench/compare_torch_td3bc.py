@@ -5,9 +5,10 @@ Both sides run CORL's TD3+BC update with the same sizes: actor and two critics w
 256x256 ReLU hidden layers, batch 256, Adam lr 3e-4, alpha 2.5, discount 0.99, tau 0.005,
 policy noise 0.2, noise clip 0.5, actor and targets every 2 steps, on synthetic transitions
 (100k, uniform). Two shapes: hopper (17 observation, 6 action dimensions) and Pendulum (3, 1).
-Both use 2 threads (torch.set_num_threads(2); RAYON_NUM_THREADS=2 for candle).
+Both get the same thread count: torch.set_num_threads(N) and RAYON_NUM_THREADS=N for candle;
+`--threads 2` (the default) is the headline, `--threads 1,2` adds a one-thread row.
 
-    python3 bench/compare_torch_td3bc.py [--steps 1000] [--repeats 1]
+    python3 bench/compare_torch_td3bc.py [--steps 500] [--repeats 1] [--threads 2] [--profile]
 
 The first run creates bench/.venv-torch and installs torch from PyPI there. On Linux x86_64
 the PyPI wheel is a CUDA build whose `import torch` loads the CUDA runtime libraries even when
@@ -69,7 +70,7 @@ def torch_worker(obs_dim: int, act_dim: int, steps: int) -> None:
     import torch.nn as nn
     import torch.nn.functional as F
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     torch.manual_seed(0)
     max_action, discount, tau, alpha = 1.0, 0.99, 0.005, 2.5
     policy_noise, noise_clip, policy_freq, batch = 0.2 * max_action, 0.5 * max_action, 2, 256
@@ -144,14 +145,17 @@ def torch_worker(obs_dim: int, act_dim: int, steps: int) -> None:
                       "threads": torch.get_num_threads()}))
 
 
-def run_torch(obs_dim: int, act_dim: int, steps: int) -> dict:
+def run_torch(obs_dim: int, act_dim: int, steps: int, threads: int) -> dict:
+    env = dict(os.environ, BENCH_THREADS=str(threads))
     out = subprocess.run([str(VENV_PY), __file__, "--torch-worker", str(obs_dim), str(act_dim),
-                          str(steps)], check=True, capture_output=True, text=True)
+                          str(steps)], env=env, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_choicelab(obs_dim: int, act_dim: int, steps: int, profile: bool) -> dict:
-    env = dict(os.environ, RAYON_NUM_THREADS="2")
+def run_choicelab(obs_dim: int, act_dim: int, steps: int, threads: int, profile: bool,
+                  elementwise: int) -> dict:
+    # RAYON_NUM_THREADS sizes gemm's pool; CANDLE_NUM_THREADS candle's element-wise barrier pool.
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads), CANDLE_NUM_THREADS=str(elementwise))
     cmd = ["cargo", "run", "-q", "--release", "-p", "choicelab-nn", "--example",
            "td3bc_throughput", "--", str(obs_dim), str(act_dim), str(steps)]
     if profile:
@@ -169,26 +173,41 @@ def main() -> None:
         torch_worker(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--threads", default="2", help="comma-separated thread counts")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="also time candle's parts of a step")
     args = parser.parse_args()
     ensure_venv()
     subprocess.run(["cargo", "build", "-q", "--release", "-p", "choicelab-nn", "--example",
                     "td3bc_throughput"], cwd=ROOT, check=True)
-    print(f"TD3+BC, batch 256, 256x256 networks, {args.steps} gradient steps, 2 threads")
-    print(f"{'shape':<18}{'choicelab steps/s':>18}{'torch steps/s':>15}{'ratio':>8}")
+    print(f"TD3+BC, batch 256, 256x256 networks, {args.steps} gradient steps per run")
+    with open("/proc/loadavg") as f:
+        print("load average before:", " ".join(f.read().split()[:3]), f"on {os.cpu_count()} cores")
+    print(f"{'shape':<16}{'threads':>8}{'choicelab':>11}{'choicelab*':>12}{'torch':>9}"
+          f"{'ratio':>8}{'ratio*':>8}   (gradient steps/s)")
     results = []
-    for name, obs_dim, act_dim in SHAPES:
-        for _ in range(args.repeats):
-            ours = run_choicelab(obs_dim, act_dim, args.steps, args.profile)
-            theirs = run_torch(obs_dim, act_dim, args.steps)
-            ratio = ours["steps_per_s"] / theirs["steps_per_s"]
-            label = f"{name} {obs_dim}x{act_dim}"
-            print(f"{label:<18}{ours['steps_per_s']:>18.1f}{theirs['steps_per_s']:>15.1f}{ratio:>8.2f}")
-            if "profile_ms" in ours:
-                print("  candle parts (ms per call):", ours["profile_ms"])
-            results.append({"shape": label, "choicelab": ours, "torch": theirs, "ratio": ratio})
+    for threads in [int(t) for t in args.threads.split(",")]:
+        for name, obs_dim, act_dim in SHAPES:
+            for _ in range(args.repeats):
+                ours = run_choicelab(obs_dim, act_dim, args.steps, threads, args.profile, threads)
+                tuned = (run_choicelab(obs_dim, act_dim, args.steps, threads, False, 1)
+                         if threads > 1 else ours)
+                theirs = run_torch(obs_dim, act_dim, args.steps, threads)
+                ratio = ours["steps_per_s"] / theirs["steps_per_s"]
+                ratio_tuned = tuned["steps_per_s"] / theirs["steps_per_s"]
+                label = f"{name} {obs_dim}x{act_dim}"
+                print(f"{label:<16}{threads:>8}{ours['steps_per_s']:>11.1f}"
+                      f"{tuned['steps_per_s']:>12.1f}{theirs['steps_per_s']:>9.1f}"
+                      f"{ratio:>8.2f}{ratio_tuned:>8.2f}")
+                if "profile_ms" in ours:
+                    print("  candle parts (ms per call):", ours["profile_ms"])
+                results.append({"shape": label, "threads": threads, "choicelab": ours,
+                                "choicelab_elementwise_1": tuned, "torch": theirs,
+                                "ratio": ratio, "ratio_elementwise_1": ratio_tuned})
+    print("choicelab*: CANDLE_NUM_THREADS=1 (element-wise ops on one thread, gemm on all)")
+    with open("/proc/loadavg") as f:
+        print("load average after:", " ".join(f.read().split()[:3]))
     print("ratio = choicelab steps/s ÷ torch steps/s (above 1: choicelab faster)")
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)

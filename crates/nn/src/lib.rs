@@ -9,6 +9,12 @@
 //! training on [`choicelab_core::episodes::Transitions`]. Every random draw comes from a
 //! seeded ChaCha stream, so the same seed gives the same weights bit for bit.
 //!
+//! Threads: candle sizes its matrix-multiply pool from `RAYON_NUM_THREADS` and its element-wise
+//! pool (a spinning barrier pool used from 65,536 elements, i.e. a 256×256 activation) from
+//! `CANDLE_NUM_THREADS`, defaulting to the former. On a shared or busy machine the spinning
+//! pool is many times slower than one thread: set `CANDLE_NUM_THREADS=1` there (see
+//! `bench/README.md`).
+//!
 //! ```
 //! use choicelab_core::episodes::{TransitionActions, Transitions};
 //! use choicelab_nn::BcParams;
