@@ -225,7 +225,8 @@ impl Td3BcLearner {
         Ok(out)
     }
 
-    /// The mean critic loss `Σ_k mean (Q_k − y)²` on a batch, without training.
+    /// The critic loss `Σ_k mean (Q_k − y)²` on a batch, without training (the target noise
+    /// is drawn from the learner's stream, which therefore advances).
     pub fn critic_loss_on(&mut self, batch: &Batch) -> Result<f32> {
         let target = self.target(batch)?;
         Ok(self.critic_loss(batch, &target)?.to_scalar::<f32>()?)
