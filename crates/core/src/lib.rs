@@ -4,8 +4,9 @@
 //! its readers and checks, observed choices (pairwise [`Comparisons`], [`SetChoices`] and the
 //! long-format [`ChoiceSets`] of discrete choice) with theirs, panels of sequential
 //! keep-or-replace decisions ([`panel::Panel`]), the Gymnasium environment contract
-//! ([`env::Env`], [`spaces::Space`], [`env::TimeLimit`], [`env::SyncVectorEnv`]), and the lookup
-//! of the data folder.
+//! ([`env::Env`], [`spaces::Space`], [`env::TimeLimit`], [`env::SyncVectorEnv`]), offline RL
+//! data sets in Minari's layout ([`episodes::Episodes`], flattened to
+//! [`episodes::Transitions`]), and the lookup of the data folder.
 //!
 //! ```
 //! use choicelab_core::TabularMdp;
@@ -23,6 +24,8 @@ mod choices_io;
 mod csv_lines;
 pub mod data;
 pub mod env;
+pub mod episodes;
+mod episodes_io;
 pub mod error;
 pub mod logistic;
 pub mod npy;
@@ -37,6 +40,7 @@ pub mod tabular_io;
 pub use choice_sets::{Alternative, ChoiceSets, Observation};
 pub use choices::{Comparison, Comparisons, Items, Outcome, SetChoice, SetChoices};
 pub use data::DataDir;
+pub use episodes_io::D4rlArrays;
 pub use error::{Error, Location, Result};
 pub use random::{random_integer_mdp, random_sparse_mdp};
 pub use rng::{draw_index, rng, stream_rng, Rng, Seed};

@@ -1,0 +1,60 @@
+//! choicelab-nn: neural networks on candle's CPU backend and the offline RL learners built on
+//! them.
+//!
+//! It owns seeded MLPs and Q ensembles ([`Mlp`], [`Ensemble`]) with Polyak-averaged target
+//! copies, Adam, observation normalisation fitted on training data ([`Normalizer`]),
+//! deterministic, Gaussian and tanh-squashed Gaussian policies, safetensors checkpoints that
+//! carry the normaliser ([`ActorModel`]), and the offline learners behaviour cloning
+//! ([`BcParams`]), TD3+BC ([`Td3BcParams`]) and IQL ([`IqlParams`]) with CORL's defaults,
+//! training on [`choicelab_core::episodes::Transitions`]. Every random draw comes from a
+//! seeded ChaCha stream, so the same seed gives the same weights bit for bit.
+//!
+//! Threads: candle sizes its matrix-multiply pool from `RAYON_NUM_THREADS` and its element-wise
+//! pool (a spinning barrier pool used from 65,536 elements, i.e. a 256×256 activation) from
+//! `CANDLE_NUM_THREADS`, defaulting to the former. On a shared or busy machine the spinning
+//! pool is many times slower than one thread: set `CANDLE_NUM_THREADS=1` there (see
+//! `bench/README.md`).
+//!
+//! ```
+//! use choicelab_core::episodes::{TransitionActions, Transitions};
+//! use choicelab_nn::BcParams;
+//! // A one-dimensional expert a = s / 2 on 64 states.
+//! let s: Vec<f32> = (0..64).map(|i| i as f32 / 32.0 - 1.0).collect();
+//! let a: Vec<f32> = s.iter().map(|x| x / 2.0).collect();
+//! let data = Transitions::new(
+//!     1,
+//!     s.clone(),
+//!     TransitionActions::Continuous { dim: 1, values: a },
+//!     vec![0.0; 64],
+//!     s,
+//!     vec![false; 64],
+//!     vec![false; 64],
+//! )
+//! .unwrap();
+//! let params = BcParams { hidden: vec![16], batch_size: 32, steps: 200, eval_every: 100, ..BcParams::default() };
+//! let (model, curve) = params.fit(&data).unwrap();
+//! assert_eq!(curve.len(), 2);
+//! assert_eq!(model.act(&[0.5]).unwrap().len(), 1);
+//! ```
+
+pub mod bc;
+pub mod data;
+pub mod error;
+pub mod iql;
+pub mod mlp;
+pub mod model;
+pub mod normalizer;
+pub mod policy;
+pub mod td3bc;
+mod train;
+
+pub use bc::BcParams;
+pub use data::{Batch, OfflineData};
+pub use error::{Error, Result};
+pub use iql::{IqlLearner, IqlParams};
+pub use mlp::{Ensemble, Mlp, Output};
+pub use model::ActorModel;
+pub use normalizer::Normalizer;
+pub use policy::{gaussian_log_prob, tanh_gaussian_log_prob, DeterministicPolicy, GaussianPolicy};
+pub use td3bc::{Td3BcFit, Td3BcLearner, Td3BcParams};
+pub use train::Progress;
