@@ -24,6 +24,8 @@ mod csv_lines;
 pub mod data;
 pub mod episodes;
 mod episodes_io;
+#[cfg(feature = "parquet")]
+mod episodes_parquet;
 pub mod error;
 pub mod logistic;
 pub mod npy;
