@@ -26,6 +26,8 @@ pub mod data;
 pub mod env;
 pub mod episodes;
 mod episodes_io;
+#[cfg(feature = "parquet")]
+mod episodes_parquet;
 pub mod error;
 pub mod logistic;
 pub mod npy;
