@@ -133,7 +133,7 @@ impl Policy for Ar2 {
                     *r * self.alpha
                 };
             }
-            if self.t0 % self.epoch == 0 {
+            if self.t0.is_multiple_of(self.epoch) {
                 self.s += 1;
             }
         }

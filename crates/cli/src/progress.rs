@@ -24,7 +24,7 @@ pub struct ResidualSpinner {
 
 impl Observer for ResidualSpinner {
     fn iteration(&mut self, method: &str, iteration: usize, residual: f64) {
-        if iteration.is_power_of_two() || iteration % 64 == 0 {
+        if iteration.is_power_of_two() || iteration.is_multiple_of(64) {
             self.bar.set_message(format!(
                 "{method}: iteration {iteration}, residual {residual:.3e}"
             ));

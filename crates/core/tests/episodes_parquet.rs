@@ -13,7 +13,7 @@ use parquet::arrow::ArrowWriter;
 fn continuous() -> Episodes {
     let episode = |id: u64, steps: usize, truncated: bool| EpisodeData {
         id,
-        seed: (id % 2 == 0).then_some(100 + id),
+        seed: id.is_multiple_of(2).then_some(100 + id),
         observations: (0..=steps)
             .map(|t| vec![t as f32 * 0.5, -(id as f32), f32::MIN_POSITIVE])
             .collect(),

@@ -124,7 +124,7 @@ impl Episodes {
 
     /// Checks every state and action against the features and the horizon.
     pub fn check(&self, features: &Features) -> Result<()> {
-        if self.horizon == 0 || self.transitions.len() % self.horizon != 0 {
+        if self.horizon == 0 || !self.transitions.len().is_multiple_of(self.horizon) {
             return Err(Error::parameter(
                 "episodes",
                 format!(

@@ -33,7 +33,7 @@ impl ActorModel {
     /// Actions for row-major raw observations (one or many rows), row-major.
     pub fn act(&self, observations: &[f32]) -> Result<Vec<f32>> {
         let d = self.obs_dim();
-        if observations.is_empty() || observations.len() % d != 0 {
+        if observations.is_empty() || !observations.len().is_multiple_of(d) {
             return Err(Error::InvalidData(format!(
                 "{} observation values are not whole rows of width {d}",
                 observations.len()

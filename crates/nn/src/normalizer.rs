@@ -29,7 +29,7 @@ impl Normalizer {
 
     /// Fits means and scales on row-major `rows` of width `dim` (accumulated in f64).
     pub fn fit(rows: &[f32], dim: usize, eps: f32) -> Result<Self> {
-        if dim == 0 || rows.is_empty() || rows.len() % dim != 0 {
+        if dim == 0 || rows.is_empty() || !rows.len().is_multiple_of(dim) {
             return Err(Error::InvalidData(format!(
                 "cannot fit a normaliser on {} values of width {dim}",
                 rows.len()

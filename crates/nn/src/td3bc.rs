@@ -282,7 +282,7 @@ impl Stepper for Td3BcLearner {
         let critic_loss = self.critic_loss(&batch, &target)?;
         self.critic_opt.backward_step(&critic_loss)?;
         let critic = critic_loss.to_scalar::<f32>()?;
-        if self.steps_done % self.params.policy_freq != 0 {
+        if !self.steps_done.is_multiple_of(self.params.policy_freq) {
             return Ok((Some(critic), None));
         }
         let actor_loss = self.actor_loss(&batch)?;

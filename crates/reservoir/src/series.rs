@@ -13,7 +13,7 @@ pub struct Series {
 impl Series {
     /// A series of `dim`-vectors from row-major `data` (its length must be a multiple of `dim`).
     pub fn new(dim: usize, data: Vec<f64>) -> Result<Self> {
-        if dim == 0 || data.len() % dim != 0 {
+        if dim == 0 || !data.len().is_multiple_of(dim) {
             return Err(Error::parameter(
                 "series",
                 format!(
