@@ -3,6 +3,7 @@
 
 mod catalogue;
 mod download;
+mod generate;
 
 use std::fmt::Write as _;
 use std::fs;
@@ -14,6 +15,7 @@ use indicatif::HumanBytes;
 
 use catalogue::{DataFile, SETS};
 use download::{Fetcher, Outcome};
+pub use generate::{generate, GenerateArgs};
 
 /// Prints each data set with whether it is present in the data folder, and which folder that is.
 pub fn list(data: Option<&Path>) -> anyhow::Result<()> {

@@ -45,7 +45,7 @@ enum Command {
     /// Roll out gymnasium's classic-control worlds.
     #[command(subcommand)]
     Env(env::EnvCommand),
-    /// List or download the public data sets.
+    /// List, download or generate data sets.
     #[command(subcommand)]
     Data(DataCommand),
 }
@@ -69,6 +69,8 @@ enum DataCommand {
         #[arg(long, value_name = "URL")]
         mirror: Option<String>,
     },
+    /// Train an online TD3 agent in a world and write D4RL-style data sets as Parquet.
+    Generate(data::GenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,5 +103,6 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             dest,
             mirror,
         }) => data::fetch(&names, dest, mirror.as_deref(), cli.quiet),
+        Command::Data(DataCommand::Generate(args)) => data::generate(&args, cli.quiet),
     }
 }

@@ -79,12 +79,64 @@ impl OfflineData {
         })
     }
 
+    /// An empty, unnormalised buffer for online learning (a replay buffer that keeps every
+    /// transition), filled by [`OfflineData::push`].
+    pub fn empty(obs_dim: usize, action_dim: usize) -> Self {
+        Self {
+            obs_dim,
+            action_dim,
+            observations: Vec::new(),
+            next_observations: Vec::new(),
+            actions: Vec::new(),
+            rewards: Vec::new(),
+            not_done: Vec::new(),
+            normalizer: Normalizer::identity(obs_dim),
+        }
+    }
+
+    /// Appends one transition (raw observations: the buffer of [`OfflineData::empty`] does not
+    /// normalise); errors on wrong widths or non-finite values.
+    pub fn push(
+        &mut self,
+        observation: &[f32],
+        action: &[f32],
+        reward: f64,
+        next_observation: &[f32],
+        terminal: bool,
+    ) -> Result<()> {
+        let widths = [
+            ("observation", observation.len(), self.obs_dim),
+            ("action", action.len(), self.action_dim),
+            ("next observation", next_observation.len(), self.obs_dim),
+        ];
+        for (what, got, want) in widths {
+            if got != want {
+                return Err(Error::InvalidData(format!(
+                    "{what} has width {got}, the buffer holds width {want}"
+                )));
+            }
+        }
+        let mut values = observation.iter().chain(action).chain(next_observation);
+        if !reward.is_finite() || values.any(|v| !v.is_finite()) {
+            return Err(Error::InvalidData(format!(
+                "transition {} has a non-finite value",
+                self.len()
+            )));
+        }
+        self.observations.extend_from_slice(observation);
+        self.actions.extend_from_slice(action);
+        self.rewards.push(reward as f32);
+        self.next_observations.extend_from_slice(next_observation);
+        self.not_done.push(if terminal { 0.0 } else { 1.0 });
+        Ok(())
+    }
+
     /// Number of transitions.
     pub fn len(&self) -> usize {
         self.rewards.len()
     }
 
-    /// Whether there are none (never true for a constructed value).
+    /// Whether there are none (only for an [`OfflineData::empty`] buffer before its first push).
     pub fn is_empty(&self) -> bool {
         self.rewards.is_empty()
     }

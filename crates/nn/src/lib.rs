@@ -6,7 +6,9 @@
 //! deterministic, Gaussian and tanh-squashed Gaussian policies, safetensors checkpoints that
 //! carry the normaliser ([`ActorModel`]), and the offline learners behaviour cloning
 //! ([`BcParams`]), TD3+BC ([`Td3BcParams`]) and IQL ([`IqlParams`]) with CORL's defaults,
-//! training on [`choicelab_core::episodes::Transitions`]. Every random draw comes from a
+//! training on [`choicelab_core::episodes::Transitions`]. Online TD3 ([`Td3Params`]) acts in
+//! any [`choicelab_core::env::Env`] with a box of actions, and [`DatagenParams`] turns its
+//! run into D4RL-style random, medium, medium-replay, expert and medium-expert data sets. Every random draw comes from a
 //! seeded ChaCha stream, so the same seed gives the same weights bit for bit.
 //!
 //! Threads: candle sizes its matrix-multiply pool from `RAYON_NUM_THREADS` and its element-wise
@@ -39,22 +41,28 @@
 
 pub mod bc;
 pub mod data;
+pub mod datagen;
 pub mod error;
 pub mod iql;
 pub mod mlp;
 pub mod model;
 pub mod normalizer;
 pub mod policy;
+pub mod rollout;
+pub mod td3;
 pub mod td3bc;
 mod train;
 
 pub use bc::BcParams;
 pub use data::{Batch, OfflineData};
+pub use datagen::{DatagenParams, Suite, LEVELS};
 pub use error::{Error, Result};
 pub use iql::{IqlLearner, IqlParams};
 pub use mlp::{Ensemble, Mlp, Output};
 pub use model::ActorModel;
 pub use normalizer::Normalizer;
 pub use policy::{gaussian_log_prob, tanh_gaussian_log_prob, DeterministicPolicy, GaussianPolicy};
+pub use rollout::{evaluate, record, EpisodeRecorder};
+pub use td3::{Exploration, OnlinePoint, Snapshot, Td3Params, Td3Run};
 pub use td3bc::{Td3BcFit, Td3BcLearner, Td3BcParams};
 pub use train::Progress;

@@ -5,7 +5,7 @@
 //! the actor minimises `−λ Q₁(s, π(s)) + (π(s) − a)²` with `λ = α / mean|Q₁|` (held
 //! constant in the gradient), then all three targets move by Polyak averaging.
 
-use candle_core::{Tensor, D};
+use candle_core::{Device, Tensor, D};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use choicelab_core::episodes::Transitions;
 use choicelab_core::{rng, Rng, Seed};
@@ -152,6 +152,8 @@ pub struct Td3BcLearner {
     critic_opt: AdamW,
     rng: Rng,
     steps_done: usize,
+    /// TD3+BC's actor loss when set, plain TD3's `−mean Q₁(s, π(s))` otherwise.
+    behaviour_cloning: bool,
 }
 
 /// Adam (candle-nn's AdamW without weight decay) at learning rate `lr`.
@@ -172,6 +174,16 @@ impl Td3BcLearner {
     pub fn new(params: Td3BcParams, data: &Transitions) -> Result<Self> {
         params.check()?;
         let data = OfflineData::new(data, params.normalize, params.max_action)?;
+        Self::from_data(params, data, true)
+    }
+
+    /// A learner on prepared data: TD3+BC when `behaviour_cloning`, else plain TD3 (whose
+    /// online agent fills `data` as its replay buffer).
+    pub(crate) fn from_data(
+        params: Td3BcParams,
+        data: OfflineData,
+        behaviour_cloning: bool,
+    ) -> Result<Self> {
         let mut rng = rng(params.seed);
         let (s, a) = (data.obs_dim(), data.action_dim());
         let actor = DeterministicPolicy::new(s, &params.hidden, a, params.max_action, &mut rng)?;
@@ -197,7 +209,24 @@ impl Td3BcLearner {
             critic_opt,
             rng,
             steps_done: 0,
+            behaviour_cloning,
         })
+    }
+
+    /// The training data (the replay buffer of the online agent).
+    pub(crate) fn data_mut(&mut self) -> &mut OfflineData {
+        &mut self.data
+    }
+
+    /// The current actor's actions for one normalised observation.
+    pub(crate) fn act(&self, observation: &[f32]) -> Result<Vec<f32>> {
+        let x = Tensor::from_slice(observation, (1, observation.len()), &Device::Cpu)?;
+        Ok(self.actor.forward(&x)?.flatten_all()?.to_vec1::<f32>()?)
+    }
+
+    /// The random stream the learner draws batches and noise from.
+    pub(crate) fn rng_mut(&mut self) -> &mut Rng {
+        &mut self.rng
     }
 
     /// Gradient steps done.
@@ -267,6 +296,9 @@ impl Td3BcLearner {
         let pi = self.actor.forward(&b.observations)?;
         let x = Tensor::cat(&[&b.observations, &pi], D::Minus1)?;
         let q = self.critics.members()[0].forward(&x)?;
+        if !self.behaviour_cloning {
+            return Ok(q.mean_all()?.neg()?);
+        }
         let scale = q.abs()?.mean_all()?.detach().to_scalar::<f32>()?;
         let lambda = self.params.alpha / f64::from(scale);
         let bc = candle_nn::loss::mse(&pi, &b.actions)?;
