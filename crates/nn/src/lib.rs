@@ -5,9 +5,9 @@
 //! copies, Adam, observation normalisation fitted on training data ([`Normalizer`]),
 //! deterministic, Gaussian and tanh-squashed Gaussian policies, safetensors checkpoints that
 //! carry the normaliser ([`ActorModel`]), and the offline learners behaviour cloning
-//! ([`BcParams`]), TD3+BC ([`Td3BcParams`]) and IQL ([`IqlParams`]) with CORL's defaults,
-//! training on [`choicelab_core::episodes::Transitions`]. Every random draw comes from a
-//! seeded ChaCha stream, so the same seed gives the same weights bit for bit.
+//! ([`BcParams`]), TD3+BC ([`Td3BcParams`]), IQL ([`IqlParams`]) and CQL ([`CqlParams`]) with
+//! CORL's defaults, training on [`choicelab_core::episodes::Transitions`]. Every random draw
+//! comes from a seeded ChaCha stream, so the same seed gives the same weights bit for bit.
 //!
 //! Threads: candle sizes its matrix-multiply pool from `RAYON_NUM_THREADS` and its element-wise
 //! pool (a spinning barrier pool used from 65,536 elements, i.e. a 256×256 activation) from
@@ -38,6 +38,7 @@
 //! ```
 
 pub mod bc;
+pub mod cql;
 pub mod data;
 pub mod error;
 pub mod iql;
@@ -49,6 +50,7 @@ pub mod td3bc;
 mod train;
 
 pub use bc::BcParams;
+pub use cql::{CqlLearner, CqlParams};
 pub use data::{Batch, OfflineData};
 pub use error::{Error, Result};
 pub use iql::{IqlLearner, IqlParams};
