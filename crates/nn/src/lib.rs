@@ -5,11 +5,12 @@
 //! copies, Adam, observation normalisation fitted on training data ([`Normalizer`]),
 //! deterministic, Gaussian and tanh-squashed Gaussian policies, safetensors checkpoints that
 //! carry the normaliser ([`ActorModel`]), and the offline learners behaviour cloning
-//! ([`BcParams`]), TD3+BC ([`Td3BcParams`]) and IQL ([`IqlParams`]) with CORL's defaults,
-//! training on [`choicelab_core::episodes::Transitions`]. Online TD3 ([`Td3Params`]) acts in
-//! any [`choicelab_core::env::Env`] with a box of actions, and [`DatagenParams`] turns its
-//! run into D4RL-style random, medium, medium-replay, expert and medium-expert data sets. Every random draw comes from a
-//! seeded ChaCha stream, so the same seed gives the same weights bit for bit.
+//! ([`BcParams`]), TD3+BC ([`Td3BcParams`]), IQL ([`IqlParams`]) and CQL ([`CqlParams`]) with
+//! CORL's defaults, training on [`choicelab_core::episodes::Transitions`]. Online TD3
+//! ([`Td3Params`]) acts in any [`choicelab_core::env::Env`] with a box of actions, and
+//! [`DatagenParams`] turns its run into D4RL-style random, medium, medium-replay, expert and
+//! medium-expert data sets. Every random draw comes from a seeded ChaCha stream, so the same
+//! seed gives the same weights bit for bit.
 //!
 //! Threads: candle sizes its matrix-multiply pool from `RAYON_NUM_THREADS` and its element-wise
 //! pool (a spinning barrier pool used from 65,536 elements, i.e. a 256×256 activation) from
@@ -40,6 +41,7 @@
 //! ```
 
 pub mod bc;
+pub mod cql;
 pub mod data;
 pub mod datagen;
 pub mod error;
@@ -54,6 +56,7 @@ pub mod td3bc;
 mod train;
 
 pub use bc::BcParams;
+pub use cql::{CqlLearner, CqlParams};
 pub use data::{Batch, OfflineData};
 pub use datagen::{DatagenParams, Suite, LEVELS};
 pub use error::{Error, Result};

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use candle_core::{DType, Device, Tensor, Var};
 use choicelab_core::Rng;
 use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
 
 use crate::error::{Error, Result};
 
@@ -38,6 +39,39 @@ pub fn uniform(rng: &mut Rng, shape: &[usize], bound: f32) -> Result<Tensor> {
         .map(|_| (rng.random::<f32>() * 2.0 - 1.0) * bound)
         .collect();
     Ok(Tensor::from_vec(values, shape, &Device::Cpu)?)
+}
+
+/// A `(rows, cols)` matrix drawn like torch's `nn.init.orthogonal_`: the orthonormal factor
+/// `Q` (signs fixed so that `R` has a positive diagonal) of a standard normal matrix from `rng`,
+/// transposed when `rows < cols`, times `gain`; computed by modified Gram–Schmidt in f64.
+pub fn orthogonal(rng: &mut Rng, rows: usize, cols: usize, gain: f64) -> Result<Tensor> {
+    let (long, short) = (rows.max(cols), rows.min(cols));
+    let mut vectors: Vec<Vec<f64>> = (0..short)
+        .map(|_| (0..long).map(|_| StandardNormal.sample(rng)).collect())
+        .collect();
+    for j in 0..short {
+        let (done, rest) = vectors.split_at_mut(j);
+        let v = &mut rest[0];
+        for u in done.iter() {
+            let dot: f64 = u.iter().zip(v.iter()).map(|(x, y)| x * y).sum();
+            v.iter_mut().zip(u).for_each(|(y, x)| *y -= dot * x);
+        }
+        let norm = v.iter().map(|y| y * y).sum::<f64>().sqrt();
+        v.iter_mut().for_each(|y| *y /= norm);
+    }
+    // The vectors are the columns of a tall (rows ≥ cols) matrix, else its rows.
+    let values: Vec<f32> = (0..rows)
+        .flat_map(|r| (0..cols).map(move |c| (r, c)))
+        .map(|(r, c)| {
+            let v = if rows >= cols {
+                vectors[c][r]
+            } else {
+                vectors[r][c]
+            };
+            (gain * v) as f32
+        })
+        .collect();
+    Ok(Tensor::from_vec(values, (rows, cols), &Device::Cpu)?)
 }
 
 impl Mlp {
@@ -100,6 +134,49 @@ impl Mlp {
             Output::Identity => h,
             Output::Tanh => h.tanh()?,
         })
+    }
+
+    /// Overwrites layer `layer`'s weight `(out, in)` and bias `(out)` (e.g. another
+    /// initialisation scheme).
+    pub fn set_layer(&self, layer: usize, weight: &Tensor, bias: &Tensor) -> Result<()> {
+        let dense = self.layers.get(layer).ok_or_else(|| {
+            Error::parameter("layer", format!("{layer} ≥ {} layers", self.layers.len()))
+        })?;
+        if weight.dims() != dense.weight.dims() || bias.dims() != dense.bias.dims() {
+            return Err(Error::parameter(
+                "layer",
+                format!(
+                    "shapes {:?} / {:?} differ from layer {layer}'s {:?} / {:?}",
+                    weight.dims(),
+                    bias.dims(),
+                    dense.weight.dims(),
+                    dense.bias.dims()
+                ),
+            ));
+        }
+        dense.weight.set(&weight.to_dtype(DType::F32)?)?;
+        dense.bias.set(&bias.to_dtype(DType::F32)?)?;
+        Ok(())
+    }
+
+    /// A copy with its own variables that keeps only the first `k` outputs of the last layer
+    /// and ends in `output` (e.g. the mean head of a Gaussian policy as a tanh network).
+    pub fn head(&self, k: usize, output: Output) -> Result<Self> {
+        if k == 0 || k > self.output_dim() {
+            return Err(Error::parameter(
+                "k",
+                format!("{k} is not in 1..={}", self.output_dim()),
+            ));
+        }
+        let mut copy = self.detached_copy()?;
+        copy.output = output;
+        if let Some(last) = copy.layers.last_mut() {
+            *last = Dense {
+                weight: Var::from_tensor(&last.weight.as_tensor().narrow(0, 0, k)?.copy()?)?,
+                bias: Var::from_tensor(&last.bias.as_tensor().narrow(0, 0, k)?.copy()?)?,
+            };
+        }
+        Ok(copy)
     }
 
     /// The trainable variables, layer by layer (weight, bias).
@@ -220,6 +297,17 @@ impl Ensemble {
         let members = (0..n)
             .map(|_| Mlp::new(sizes, output, rng))
             .collect::<Result<_>>()?;
+        Ok(Self { members })
+    }
+
+    /// An ensemble of given networks, which must all have the same widths.
+    pub fn from_members(members: Vec<Mlp>) -> Result<Self> {
+        let Some(first) = members.first() else {
+            return Err(Error::parameter("ensemble size", "must be positive"));
+        };
+        if members.iter().any(|m| m.sizes() != first.sizes()) {
+            return Err(Error::parameter("members", "networks of different shapes"));
+        }
         Ok(Self { members })
     }
 
