@@ -15,6 +15,10 @@
 //! pool is many times slower than one thread: set `CANDLE_NUM_THREADS=1` there (see
 //! `bench/README.md`).
 //!
+//! SS-ORL (offline RL when only some trajectories carry actions): an inverse dynamics model
+//! ([`IdmParams`], [`InverseDynamics`]), the labelled/unlabelled split ([`split_labelled`]) and
+//! the proxy-labelled union that any of the learners trains on ([`proxy_labelled_union`]).
+//!
 //! ```
 //! use choicelab_core::episodes::{TransitionActions, Transitions};
 //! use choicelab_nn::BcParams;
@@ -40,21 +44,25 @@
 pub mod bc;
 pub mod data;
 pub mod error;
+pub mod idm;
 pub mod iql;
 pub mod mlp;
 pub mod model;
 pub mod normalizer;
 pub mod policy;
+pub mod ssorl;
 pub mod td3bc;
 mod train;
 
 pub use bc::BcParams;
 pub use data::{Batch, OfflineData};
 pub use error::{Error, Result};
+pub use idm::{IdmParams, IdmProgress, InverseDynamics};
 pub use iql::{IqlLearner, IqlParams};
 pub use mlp::{Ensemble, Mlp, Output};
 pub use model::ActorModel;
 pub use normalizer::Normalizer;
 pub use policy::{gaussian_log_prob, tanh_gaussian_log_prob, DeterministicPolicy, GaussianPolicy};
+pub use ssorl::{proxy_labelled_union, split_labelled, LabelSource};
 pub use td3bc::{Td3BcFit, Td3BcLearner, Td3BcParams};
 pub use train::Progress;
