@@ -33,7 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         start.elapsed().as_secs_f64()
     );
     for (level, d) in LEVELS.iter().zip(&suite.datasets) {
-        let mean = d.episodes.iter().map(|e| e.total_reward()).sum::<f64>() / d.episodes.len() as f64;
+        let mean =
+            d.episodes.iter().map(|e| e.total_reward()).sum::<f64>() / d.episodes.len() as f64;
         println!(
             "{level:<14} {:>5} episodes {:>7} steps  mean return {mean:>9.2}  score {:>6.1}",
             d.metadata.total_episodes,

@@ -29,7 +29,13 @@ use crate::rollout::{
 use crate::td3::{mean_std, Exploration, OnlinePoint, Snapshot, Td3Params, Td3Run};
 
 /// The five data-set levels, in the order [`generate`] returns them.
-pub const LEVELS: [&str; 5] = ["random", "medium", "medium-replay", "expert", "medium-expert"];
+pub const LEVELS: [&str; 5] = [
+    "random",
+    "medium",
+    "medium-replay",
+    "expert",
+    "medium-expert",
+];
 
 /// How to generate the data sets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,7 +207,11 @@ impl DatagenParams {
             .snapshots
             .iter()
             .filter(|s| s.step <= expert.step)
-            .min_by(|a, b| (a.eval_mean - target).abs().total_cmp(&(b.eval_mean - target).abs()))
+            .min_by(|a, b| {
+                (a.eval_mean - target)
+                    .abs()
+                    .total_cmp(&(b.eval_mean - target).abs())
+            })
             .ok_or_else(|| Error::InvalidData("no snapshot before the expert".into()))?;
 
         let random_eps = record(&mut uniform, env, self.dataset_steps, seeds(3), 0)?;
@@ -241,7 +251,13 @@ impl DatagenParams {
 
         let env_id = env.id().to_string();
         let short = env_short_name(&env_id);
-        let episodes = [random_eps, medium_eps, replay_eps, expert_eps, medium_expert];
+        let episodes = [
+            random_eps,
+            medium_eps,
+            replay_eps,
+            expert_eps,
+            medium_expert,
+        ];
         let datasets = LEVELS
             .iter()
             .zip(episodes)

@@ -18,6 +18,10 @@
 //! pool is many times slower than one thread: set `CANDLE_NUM_THREADS=1` there (see
 //! `bench/README.md`).
 //!
+//! SS-ORL (offline RL when only some trajectories carry actions): an inverse dynamics model
+//! ([`IdmParams`], [`InverseDynamics`]), the labelled/unlabelled split ([`split_labelled`]) and
+//! the proxy-labelled union that any of the learners trains on ([`proxy_labelled_union`]).
+//!
 //! ```
 //! use choicelab_core::episodes::{TransitionActions, Transitions};
 //! use choicelab_nn::BcParams;
@@ -45,12 +49,14 @@ pub mod cql;
 pub mod data;
 pub mod datagen;
 pub mod error;
+pub mod idm;
 pub mod iql;
 pub mod mlp;
 pub mod model;
 pub mod normalizer;
 pub mod policy;
 pub mod rollout;
+pub mod ssorl;
 pub mod td3;
 pub mod td3bc;
 mod train;
@@ -60,12 +66,14 @@ pub use cql::{CqlLearner, CqlParams};
 pub use data::{Batch, OfflineData};
 pub use datagen::{DatagenParams, Suite, LEVELS};
 pub use error::{Error, Result};
+pub use idm::{IdmParams, IdmProgress, InverseDynamics};
 pub use iql::{IqlLearner, IqlParams};
 pub use mlp::{Ensemble, Mlp, Output};
 pub use model::ActorModel;
 pub use normalizer::Normalizer;
 pub use policy::{gaussian_log_prob, tanh_gaussian_log_prob, DeterministicPolicy, GaussianPolicy};
 pub use rollout::{evaluate, record, EpisodeRecorder};
+pub use ssorl::{proxy_labelled_union, split_labelled, LabelSource};
 pub use td3::{Exploration, OnlinePoint, Snapshot, Td3Params, Td3Run};
 pub use td3bc::{Td3BcFit, Td3BcLearner, Td3BcParams};
 pub use train::Progress;

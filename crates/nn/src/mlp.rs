@@ -179,6 +179,42 @@ impl Mlp {
         Ok(copy)
     }
 
+    /// Applies the network in training mode with inverted dropout: after every hidden ReLU,
+    /// each activation is zeroed with probability `p` and the survivors are scaled by
+    /// `1 / (1 − p)` (torch's `nn.Dropout`). Masks come from `rng`, layer by layer and row by
+    /// row, so the same stream gives the same masks; `p = 0` draws nothing and equals
+    /// [`Mlp::forward`].
+    pub fn forward_with_dropout(&self, x: &Tensor, p: f64, rng: &mut Rng) -> Result<Tensor> {
+        if !(0.0..1.0).contains(&p) {
+            return Err(Error::parameter(
+                "dropout",
+                format!("{p} is outside [0, 1)"),
+            ));
+        }
+        let mut h = x.clone();
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter().enumerate() {
+            h = h
+                .matmul(&layer.weight.as_tensor().t()?)?
+                .broadcast_add(layer.bias.as_tensor())?;
+            if i < last {
+                h = h.relu()?;
+                if p > 0.0 {
+                    let keep = (1.0 / (1.0 - p)) as f32;
+                    let mask: Vec<f32> = (0..h.elem_count())
+                        .map(|_| if rng.random::<f64>() < p { 0.0 } else { keep })
+                        .collect();
+                    let mask = Tensor::from_vec(mask, h.dims(), h.device())?;
+                    h = (h * mask)?;
+                }
+            }
+        }
+        Ok(match self.output {
+            Output::Identity => h,
+            Output::Tanh => h.tanh()?,
+        })
+    }
+
     /// The trainable variables, layer by layer (weight, bias).
     pub fn vars(&self) -> Vec<Var> {
         self.layers

@@ -52,7 +52,12 @@ pub fn add_gaussian_noise(action: &mut [f32], sigma: f64, space: &BoxSpace, rng:
 
 /// Plays `episodes` episodes of `model` without noise, resetting with seeds `seed, seed + 1,
 /// …`; returns each episode's undiscounted return.
-pub fn evaluate(model: &ActorModel, env: &mut dyn Env, episodes: usize, seed: u64) -> Result<Vec<f64>> {
+pub fn evaluate(
+    model: &ActorModel,
+    env: &mut dyn Env,
+    episodes: usize,
+    seed: u64,
+) -> Result<Vec<f64>> {
     let (space, _) = symmetric_action_box(env)?;
     let mut policy = |obs: &[f32]| -> Result<Vec<f32>> {
         let mut a = model.act(obs)?;
@@ -157,7 +162,9 @@ impl EpisodeRecorder {
     /// The finished episode with id `id`; errors if no step was recorded.
     pub fn finish(self, id: u64) -> Result<EpisodeData> {
         if self.rewards.is_empty() {
-            return Err(Error::InvalidData("an episode needs at least one step".into()));
+            return Err(Error::InvalidData(
+                "an episode needs at least one step".into(),
+            ));
         }
         Ok(EpisodeData {
             id,

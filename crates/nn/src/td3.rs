@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::OfflineData;
 use crate::error::{Error, Result};
 use crate::model::ActorModel;
-use crate::rollout::{add_gaussian_noise, clip_to_box, evaluate, symmetric_action_box, EpisodeRecorder};
+use crate::rollout::{
+    add_gaussian_noise, clip_to_box, evaluate, symmetric_action_box, EpisodeRecorder,
+};
 use crate::td3bc::{Td3BcLearner, Td3BcParams};
 use crate::train::{check_common, Stepper};
 

@@ -90,7 +90,9 @@ fn td3_learns_to_drive_the_point_home_and_is_deterministic() {
     let returns = evaluate(&run.snapshots[4].model, &mut eval, 20, 99).unwrap();
     assert!(returns.iter().sum::<f64>() / 20.0 > -5.0, "{returns:?}");
 
-    let again = params.train(&mut Line::new(), &mut Line::new(), |_| Ok(())).unwrap();
+    let again = params
+        .train(&mut Line::new(), &mut Line::new(), |_| Ok(()))
+        .unwrap();
     assert_eq!(run.curve, again.curve);
     assert_eq!(run.episodes, again.episodes);
     let other = small_agent(4)
@@ -112,8 +114,12 @@ fn ornstein_uhlenbeck_exploration_runs_and_differs_from_gaussian() {
         },
         ..gaussian.clone()
     };
-    let a = gaussian.train(&mut Line::new(), &mut Line::new(), |_| Ok(())).unwrap();
-    let b = ou.train(&mut Line::new(), &mut Line::new(), |_| Ok(())).unwrap();
+    let a = gaussian
+        .train(&mut Line::new(), &mut Line::new(), |_| Ok(()))
+        .unwrap();
+    let b = ou
+        .train(&mut Line::new(), &mut Line::new(), |_| Ok(()))
+        .unwrap();
     // The warm-up is the same uniform stream; afterwards the actions differ.
     assert_eq!(a.episodes[..10], b.episodes[..10]);
     assert_ne!(a.episodes[15..], b.episodes[15..]);
@@ -152,7 +158,11 @@ fn datagen_records_five_levels_with_reference_scores() {
     for level in ["random", "medium", "expert"] {
         assert!(suite.dataset(level).unwrap().metadata.total_steps >= 200);
     }
-    assert!(mean_score("random").abs() < 25.0, "{}", mean_score("random"));
+    assert!(
+        mean_score("random").abs() < 25.0,
+        "{}",
+        mean_score("random")
+    );
     assert!(mean_score("expert") > 70.0, "{}", mean_score("expert"));
     assert!(mean_score("medium") < mean_score("expert"));
     let me = suite.dataset("medium-expert").unwrap();
@@ -172,8 +182,19 @@ fn bad_agent_parameters_and_worlds_are_rejected() {
         learning_starts: 5_000,
         ..small_agent(0)
     };
-    let err = bad.train(&mut Line::new(), &mut Line::new(), |_| Ok(())).unwrap_err();
-    assert!(matches!(err, Error::Parameter { name: "learning_starts", .. }), "{err}");
+    let err = bad
+        .train(&mut Line::new(), &mut Line::new(), |_| Ok(()))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Parameter {
+                name: "learning_starts",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let bad = Td3Params {
         exploration: Exploration::Gaussian { sigma: -1.0 },
         ..small_agent(0)
@@ -185,6 +206,9 @@ fn bad_agent_parameters_and_worlds_are_rejected() {
     };
     assert!(matches!(
         bad.check().unwrap_err(),
-        Error::Parameter { name: "medium_fraction", .. }
+        Error::Parameter {
+            name: "medium_fraction",
+            ..
+        }
     ));
 }
