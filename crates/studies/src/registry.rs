@@ -11,6 +11,7 @@ use crate::distributional_dp::DistributionalDp;
 use crate::dynamical_bandits::DynamicalBandits;
 use crate::intertemporal_choice::IntertemporalChoice;
 use crate::mdp_examples::MdpExamples;
+use crate::offline_rl::OfflineRl;
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
 use crate::reservoir_ei::ReservoirEi;
@@ -19,6 +20,7 @@ use crate::risky_choice::RiskyChoice;
 use crate::robust_mdp::RobustMdp;
 use crate::rtb::Rtb;
 use crate::spo::Spo;
+use crate::ssorl::Ssorl;
 use crate::swissmetro::Swissmetro;
 use crate::tour::Tour;
 use crate::utility_engineering::UtilityEngineering;
@@ -98,6 +100,8 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &RiskyChoice,
         &IntertemporalChoice,
         &ConjointAdversarial,
+        &OfflineRl,
+        &Ssorl,
     ]
 }
 

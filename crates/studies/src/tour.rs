@@ -13,6 +13,7 @@ use crate::distributional_dp::DistributionalDp;
 use crate::dynamical_bandits::DynamicalBandits;
 use crate::intertemporal_choice::IntertemporalChoice;
 use crate::mdp_examples::MdpExamples;
+use crate::offline_rl::OfflineRl;
 use crate::registry::{Progress, RunOptions, Study};
 use crate::regret_preferences::RegretPreferences;
 use crate::report::Report;
@@ -22,6 +23,7 @@ use crate::risky_choice::RiskyChoice;
 use crate::robust_mdp::RobustMdp;
 use crate::rtb::Rtb;
 use crate::spo::Spo;
+use crate::ssorl::Ssorl;
 use crate::swissmetro::Swissmetro;
 use crate::utility_engineering::UtilityEngineering;
 
@@ -66,6 +68,10 @@ pub struct Config {
     pub intertemporal_choice: bool,
     /// Run `conjoint-adversarial --quick`.
     pub conjoint_adversarial: bool,
+    /// Run `offline-rl --quick`.
+    pub offline_rl: bool,
+    /// Run `ssorl --quick`.
+    pub ssorl: bool,
 }
 
 impl StudyConfig for Config {
@@ -88,6 +94,8 @@ impl StudyConfig for Config {
             risky_choice: true,
             intertemporal_choice: true,
             conjoint_adversarial: true,
+            offline_rl: true,
+            ssorl: true,
         }
     }
     fn quick() -> Self {
@@ -121,7 +129,7 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 17] = [
+        let parts: [(bool, &dyn Study); 19] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
             (config.swissmetro, &Swissmetro),
@@ -139,6 +147,8 @@ impl Study for Tour {
             (config.risky_choice, &RiskyChoice),
             (config.intertemporal_choice, &IntertemporalChoice),
             (config.conjoint_adversarial, &ConjointAdversarial),
+            (config.offline_rl, &OfflineRl),
+            (config.ssorl, &Ssorl),
         ];
         for (enabled, study) in parts {
             if !enabled {

@@ -79,7 +79,8 @@ pub fn generate(args: &GenerateArgs, quiet: bool) -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     let curve_path = dir.join("curve.csv");
-    std::fs::write(&curve_path, curve).with_context(|| format!("writing {}", curve_path.display()))?;
+    std::fs::write(&curve_path, curve)
+        .with_context(|| format!("writing {}", curve_path.display()))?;
     let summary = serde_json::json!({
         "env": suite.env_id,
         "ref_min_score": suite.ref_min_score,
