@@ -1,6 +1,8 @@
 //! What the offline RL studies share: generated data sets, the four learners behind one
 //! switch, and training runs scored by D4RL's normalised score in the world itself.
 
+use std::sync::{Arc, Mutex};
+
 use choicelab_core::episodes::Episodes;
 use choicelab_core::{Error, Result, Seed};
 use choicelab_envs::classic_control::make;
@@ -84,9 +86,40 @@ pub struct DataSettings {
     pub reference_episodes: usize,
 }
 
-/// Generates the five data sets of `env_id` with its preset (see
-/// [`DatagenParams::preset`]), sized by `settings`.
-pub(crate) fn generate_suite(env_id: &str, settings: &DataSettings, seed: Seed) -> Result<Suite> {
+/// Generated suites by world, settings and seed. Generation is a pure function of these, so
+/// studies run in one process (the tour runs `offline-rl` and `ssorl`) share one generation.
+static SUITES: Mutex<Vec<(String, DataSettings, Seed, Arc<Suite>)>> = Mutex::new(Vec::new());
+
+/// The five data sets of `env_id` from its preset (see [`DatagenParams::preset`]), sized by
+/// `settings`: generated, or the earlier generation with the same arguments in this process.
+pub(crate) fn generate_suite(
+    env_id: &str,
+    settings: &DataSettings,
+    seed: Seed,
+) -> Result<Arc<Suite>> {
+    let cached = |suites: &[(String, DataSettings, Seed, Arc<Suite>)]| {
+        suites
+            .iter()
+            .find(|(e, d, s, _)| e == env_id && d == settings && *s == seed)
+            .map(|(_, _, _, suite)| Arc::clone(suite))
+    };
+    if let Some(suite) = cached(&SUITES.lock().unwrap_or_else(|p| p.into_inner())) {
+        return Ok(suite);
+    }
+    let suite = Arc::new(generate_uncached(env_id, settings, seed)?);
+    let mut suites = SUITES.lock().unwrap_or_else(|p| p.into_inner());
+    if cached(&suites).is_none() {
+        suites.push((
+            env_id.to_string(),
+            settings.clone(),
+            seed,
+            Arc::clone(&suite),
+        ));
+    }
+    Ok(suite)
+}
+
+fn generate_uncached(env_id: &str, settings: &DataSettings, seed: Seed) -> Result<Suite> {
     let mut params = DatagenParams::preset(env_id, seed).ok_or_else(|| {
         Error::parameter(
             "envs",
