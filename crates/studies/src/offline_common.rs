@@ -88,7 +88,10 @@ pub struct DataSettings {
 
 /// Generated suites by world, settings and seed. Generation is a pure function of these, so
 /// studies run in one process (the tour runs `offline-rl` and `ssorl`) share one generation.
-static SUITES: Mutex<Vec<(String, DataSettings, Seed, Arc<Suite>)>> = Mutex::new(Vec::new());
+static SUITES: Mutex<Vec<CachedSuite>> = Mutex::new(Vec::new());
+
+/// A generated suite with the world, settings and seed it came from.
+type CachedSuite = (String, DataSettings, Seed, Arc<Suite>);
 
 /// The five data sets of `env_id` from its preset (see [`DatagenParams::preset`]), sized by
 /// `settings`: generated, or the earlier generation with the same arguments in this process.
@@ -97,7 +100,7 @@ pub(crate) fn generate_suite(
     settings: &DataSettings,
     seed: Seed,
 ) -> Result<Arc<Suite>> {
-    let cached = |suites: &[(String, DataSettings, Seed, Arc<Suite>)]| {
+    let cached = |suites: &[CachedSuite]| {
         suites
             .iter()
             .find(|(e, d, s, _)| e == env_id && d == settings && *s == seed)

@@ -39,8 +39,15 @@ pub fn generate(args: &GenerateArgs, quiet: bool) -> anyhow::Result<()> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            serde_json::from_str::<DatagenParams>(&text)
-                .with_context(|| format!("{}: not a DatagenParams JSON object", path.display()))?
+            let mut reader = serde_json::Deserializer::from_str(&text);
+            serde_path_to_error::deserialize::<_, DatagenParams>(&mut reader).map_err(|e| {
+                anyhow!(
+                    "{}: field `{}`: {}",
+                    path.display(),
+                    e.path(),
+                    e.inner()
+                )
+            })?
         }
         None => DatagenParams::preset(&args.env, args.seed).ok_or_else(|| {
             anyhow!(
