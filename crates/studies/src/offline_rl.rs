@@ -12,7 +12,7 @@ use crate::offline_common::{
     final_score, generate_suite, mean_curve, train_scored, Algorithm, DataSettings,
     LearnerSettings, ScoreCurve,
 };
-use crate::plot::line_chart;
+use crate::plot::{line_chart, Series};
 use crate::registry::{Progress, RunOptions, Study};
 use crate::report::{fmt_number, mean_sd, Figure, Report, Table};
 
@@ -177,6 +177,22 @@ fn describe_suite(
     levels: &[String],
 ) -> Result<()> {
     let env = env_short_name(&suite.env_id);
+    let online = Series {
+        name: "TD3 (noise-free evaluation)".into(),
+        points: suite
+            .curve
+            .iter()
+            .map(|p| (p.step as f64, p.eval_mean))
+            .collect(),
+    };
+    report.figures.push(Figure {
+        file: format!("online-{env}.svg"),
+        title: format!(
+            "{}: the data-generating TD3 agent's evaluation return; medium snapshot at step {}, expert at {}",
+            suite.env_id, suite.medium.0, suite.expert.0
+        ),
+        svg: line_chart(&suite.env_id, "environment step", "return", &[online], false)?,
+    });
     report.number(format!("{env}.ref_min_score"), suite.ref_min_score);
     report.number(format!("{env}.ref_max_score"), suite.ref_max_score);
     for level in levels {

@@ -31,7 +31,7 @@ fn offline_rl_quick_scores_every_learner_on_every_level() {
             );
         }
     }
-    assert_eq!(report.figures.len(), 2);
+    assert_eq!(report.figures.len(), 3);
     assert!(report.markdown().contains("medium-replay"));
 }
 
