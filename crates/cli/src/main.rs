@@ -74,6 +74,11 @@ enum DataCommand {
 }
 
 fn main() -> ExitCode {
+    // candle's element-wise pool spin-waits for work; next to the studies' parallel training
+    // jobs it burns a core, so one thread is the default here (see choicelab-nn's docs).
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
     let cli = Cli::parse();
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
