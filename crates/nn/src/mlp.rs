@@ -8,6 +8,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::error::{Error, Result};
+use crate::ops::bias_add;
 
 /// What the last layer's output goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,14 @@ pub enum Output {
 struct Dense {
     weight: Var,
     bias: Var,
+}
+
+impl Dense {
+    /// `x Wᵀ + b`, through a ReLU when `relu`.
+    fn apply(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
+        let linear = x.matmul(&self.weight.as_tensor().t()?)?;
+        Ok(bias_add(&linear, self.bias.as_tensor(), relu)?)
+    }
 }
 
 /// A ReLU MLP whose weights are candle variables on the CPU.
@@ -123,12 +132,7 @@ impl Mlp {
         let mut h = x.clone();
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
-            h = h
-                .matmul(&layer.weight.as_tensor().t()?)?
-                .broadcast_add(layer.bias.as_tensor())?;
-            if i < last {
-                h = h.relu()?;
-            }
+            h = layer.apply(&h, i < last)?;
         }
         Ok(match self.output {
             Output::Identity => h,
@@ -194,19 +198,14 @@ impl Mlp {
         let mut h = x.clone();
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
-            h = h
-                .matmul(&layer.weight.as_tensor().t()?)?
-                .broadcast_add(layer.bias.as_tensor())?;
-            if i < last {
-                h = h.relu()?;
-                if p > 0.0 {
-                    let keep = (1.0 / (1.0 - p)) as f32;
-                    let mask: Vec<f32> = (0..h.elem_count())
-                        .map(|_| if rng.random::<f64>() < p { 0.0 } else { keep })
-                        .collect();
-                    let mask = Tensor::from_vec(mask, h.dims(), h.device())?;
-                    h = (h * mask)?;
-                }
+            h = layer.apply(&h, i < last)?;
+            if i < last && p > 0.0 {
+                let keep = (1.0 / (1.0 - p)) as f32;
+                let mask: Vec<f32> = (0..h.elem_count())
+                    .map(|_| if rng.random::<f64>() < p { 0.0 } else { keep })
+                    .collect();
+                let mask = Tensor::from_vec(mask, h.dims(), h.device())?;
+                h = (h * mask)?;
             }
         }
         Ok(match self.output {
