@@ -8,6 +8,7 @@ mod fit;
 mod output;
 mod progress;
 mod run;
+mod runtime;
 mod solve;
 mod solve_beyond;
 
@@ -74,13 +75,8 @@ enum DataCommand {
 }
 
 fn main() -> ExitCode {
-    // candle's element-wise pool spin-waits for work; next to the studies' parallel training
-    // jobs it burns a core, so one thread is the default here (see choicelab-nn's docs).
-    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-        std::env::set_var("CANDLE_NUM_THREADS", "1");
-    }
     let cli = Cli::parse();
-    match execute(cli) {
+    match runtime::configure(cli.threads).and_then(|()| execute(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -90,11 +86,6 @@ fn main() -> ExitCode {
 }
 
 fn execute(cli: Cli) -> anyhow::Result<()> {
-    if let Some(threads) = cli.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()?;
-    }
     match cli.command {
         Command::Studies => run::list_studies(),
         Command::Run(args) => run::run(args, cli.quiet),

@@ -12,11 +12,15 @@
 //! medium-expert data sets. Every random draw comes from a seeded ChaCha stream, so the same
 //! seed gives the same weights bit for bit.
 //!
-//! Threads: candle sizes its matrix-multiply pool from `RAYON_NUM_THREADS` and its element-wise
-//! pool (a spinning barrier pool used from 65,536 elements, i.e. a 256×256 activation) from
-//! `CANDLE_NUM_THREADS`, defaulting to the former. On a shared or busy machine the spinning
-//! pool is many times slower than one thread: set `CANDLE_NUM_THREADS=1` there (see
-//! `bench/README.md`).
+//! Threads and memory: candle sizes its matrix-multiply pool from `RAYON_NUM_THREADS` and its
+//! element-wise pool (a spinning barrier pool used from 65,536 elements, i.e. a 256×256
+//! activation) from `CANDLE_NUM_THREADS`, defaulting to the former. When `RAYON_NUM_THREADS` is
+//! unset, candle 0.11 reads `/proc/cpuinfo` at every matrix product; on a shared or busy
+//! machine the spinning pool is many times slower than one thread; and glibc returns the large
+//! activation buffers to the kernel at every free. For many small networks side by side, run
+//! with `RAYON_NUM_THREADS=1 CANDLE_NUM_THREADS=1` and
+//! `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824`
+//! (the `choicelab` command sets the equivalent itself; see `bench/README.md`).
 //!
 //! SS-ORL (offline RL when only some trajectories carry actions): an inverse dynamics model
 //! ([`IdmParams`], [`InverseDynamics`]), the labelled/unlabelled split ([`split_labelled`]) and
@@ -54,6 +58,7 @@ pub mod iql;
 pub mod mlp;
 pub mod model;
 pub mod normalizer;
+mod ops;
 pub mod policy;
 pub mod rollout;
 pub mod ssorl;
