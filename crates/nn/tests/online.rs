@@ -177,6 +177,48 @@ fn datagen_records_five_levels_with_reference_scores() {
 }
 
 #[test]
+fn datagen_trains_again_from_the_next_seed_until_the_task_is_solved() {
+    let params = DatagenParams {
+        agent: small_agent(5),
+        dataset_steps: 200,
+        reference_episodes: 5,
+        ..DatagenParams::default()
+    };
+    let plain = params
+        .generate(&mut Line::new(), &mut Line::new(), |_| Ok(()))
+        .unwrap();
+    assert_eq!(plain.attempts.len(), 1);
+    let (seed, best) = plain.attempts[0];
+    assert_eq!(seed, 5);
+    // A threshold the first run meets: one run, the same data.
+    let solved = DatagenParams {
+        solved_return: Some(best),
+        attempts: 3,
+        ..params.clone()
+    }
+    .generate(&mut Line::new(), &mut Line::new(), |_| Ok(()))
+    .unwrap();
+    assert_eq!(solved.attempts, plain.attempts);
+    assert_eq!(solved.datasets, plain.datasets);
+    // A threshold no run meets: every seed is tried, then a refusal that names them.
+    let mut evaluations = 0;
+    let err = DatagenParams {
+        solved_return: Some(1e9),
+        attempts: 2,
+        ..params
+    }
+    .generate(&mut Line::new(), &mut Line::new(), |_| {
+        evaluations += 1;
+        Ok(())
+    })
+    .unwrap_err()
+    .to_string();
+    assert_eq!(evaluations, 10);
+    assert!(err.contains("no training run solved Line-v0"), "{err}");
+    assert!(err.contains("5: ") && err.contains("6: "), "{err}");
+}
+
+#[test]
 fn bad_agent_parameters_and_worlds_are_rejected() {
     let bad = Td3Params {
         learning_starts: 5_000,
@@ -200,6 +242,17 @@ fn bad_agent_parameters_and_worlds_are_rejected() {
         ..small_agent(0)
     };
     assert!(matches!(bad.check().unwrap_err(), Error::Parameter { .. }));
+    let bad = DatagenParams {
+        attempts: 0,
+        ..DatagenParams::default()
+    };
+    assert!(matches!(
+        bad.check().unwrap_err(),
+        Error::Parameter {
+            name: "attempts",
+            ..
+        }
+    ));
     let bad = DatagenParams {
         medium_fraction: 1.5,
         ..DatagenParams::default()

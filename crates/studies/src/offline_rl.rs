@@ -188,10 +188,21 @@ fn describe_suite(
     report.figures.push(Figure {
         file: format!("online-{env}.svg"),
         title: format!(
-            "{}: the data-generating TD3 agent's evaluation return; medium snapshot at step {}, expert at {}",
-            suite.env_id, suite.medium.0, suite.expert.0
+            "{}: the data-generating TD3 agent's evaluation return (seed {}); medium snapshot at \
+             step {}, expert at {}{}",
+            suite.env_id,
+            suite.attempts.last().map_or(0, |(seed, _)| *seed),
+            suite.medium.0,
+            suite.expert.0,
+            rejected_runs(suite)
         ),
-        svg: line_chart(&suite.env_id, "environment step", "return", &[online], false)?,
+        svg: line_chart(
+            &suite.env_id,
+            "environment step",
+            "return",
+            &[online],
+            false,
+        )?,
     });
     report.number(format!("{env}.ref_min_score"), suite.ref_min_score);
     report.number(format!("{env}.ref_max_score"), suite.ref_max_score);
@@ -222,6 +233,22 @@ fn describe_suite(
         ]);
     }
     Ok(())
+}
+
+/// The training runs that did not solve the task before the one that made the data.
+fn rejected_runs(suite: &Suite) -> String {
+    let rejected = &suite.attempts[..suite.attempts.len().saturating_sub(1)];
+    if rejected.is_empty() {
+        return String::new();
+    }
+    let runs: Vec<String> = rejected
+        .iter()
+        .map(|(seed, best)| format!("seed {seed} best {}", fmt_number(*best, 1)))
+        .collect();
+    format!(
+        "; earlier runs below the solved return: {}",
+        runs.join(", ")
+    )
 }
 
 /// Scores table, metrics, learning curves and the claim's checks for one world.

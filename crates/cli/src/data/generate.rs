@@ -94,6 +94,9 @@ pub fn generate(args: &GenerateArgs, quiet: bool) -> anyhow::Result<()> {
         "ref_max_score": suite.ref_max_score,
         "medium": { "step": suite.medium.0, "eval_return": suite.medium.1 },
         "expert": { "step": suite.expert.0, "eval_return": suite.expert.1 },
+        "attempts": suite.attempts.iter().map(|(seed, best)| serde_json::json!({
+            "seed": seed, "best_eval_return": best,
+        })).collect::<Vec<_>>(),
         "datasets": LEVELS.iter().zip(&suite.datasets).map(|(level, d)| serde_json::json!({
             "level": level,
             "episodes": d.metadata.total_episodes,
