@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use choicelab_core::env::Env;
 use choicelab_core::episodes::Episodes;
 use choicelab_core::{Error, Result, Seed};
 use choicelab_envs::classic_control::make;
@@ -145,11 +146,10 @@ fn generate_uncached(env_id: &str, settings: &DataSettings, seed: Seed) -> Resul
 }
 
 /// The bound `m` of the world's action box `[-m, m]`.
-pub(crate) fn action_bound(env_id: &str) -> Result<f64> {
-    let env = make(env_id)?;
-    symmetric_action_box(env.as_ref())
+pub(crate) fn action_bound(env: &dyn Env) -> Result<f64> {
+    symmetric_action_box(env)
         .map(|(_, bound)| bound)
-        .map_err(|e| nn_error(env_id, e))
+        .map_err(|e| nn_error(env.id(), e))
 }
 
 /// One training run's normalised scores at every evaluation: `(step, score)`.
@@ -165,8 +165,8 @@ pub(crate) fn train_scored(
     seed: Seed,
 ) -> Result<ScoreCurve> {
     let transitions = data.transitions()?;
-    let max_action = action_bound(env_id)?;
     let mut env = make(env_id)?;
+    let max_action = action_bound(env.as_ref())?;
     let eval_seed = seed.wrapping_add(7_000_000);
     let mut curve = Vec::new();
     let mut hook = |p: &Progress, model: &ActorModel| -> choicelab_nn::Result<()> {

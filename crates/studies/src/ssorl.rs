@@ -5,6 +5,7 @@
 
 use choicelab_core::episodes::Episodes;
 use choicelab_core::{Error, Result, Seed};
+use choicelab_envs::classic_control::make;
 use choicelab_nn::datagen::env_short_name;
 use choicelab_nn::{proxy_labelled_union, split_labelled, IdmParams, LabelSource, LEVELS};
 use rayon::prelude::*;
@@ -271,7 +272,7 @@ fn split_and_label(
         batch_size: config.idm.batch_size,
         lr: config.idm.lr,
         eval_every: (config.idm.steps / 10).max(1),
-        max_action: action_bound(env_id)?,
+        max_action: action_bound(make(env_id)?.as_ref())?,
         seed,
         ..IdmParams::default()
     };
