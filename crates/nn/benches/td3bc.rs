@@ -1,8 +1,9 @@
 //! TD3+BC gradient steps with CORL's sizes (batch 256, 256×256 actor and critics).
 //!
-//! `cargo bench -p choicelab-nn --bench td3bc` (add `-- --quick` for a fast pass). Two shapes:
-//! hopper (17 observation, 6 action dimensions) and Pendulum (3 and 1). One element of
-//! throughput is one gradient step (the actor moves every second step, as in CORL).
+//! `cargo bench -p choicelab-nn --bench td3bc` (add `-- --quick` for a fast pass). Three
+//! shapes: hopper (17 observation, 6 action dimensions) and Pendulum (3 and 1), and Pendulum
+//! with the studies' 64×64 networks. One element of throughput is one gradient step (the
+//! actor moves every second step, as in CORL).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -42,10 +43,18 @@ fn gradient_steps(c: &mut Criterion) {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(5));
-    for (name, obs_dim, action_dim) in [("hopper-17x6", 17, 6), ("pendulum-3x1", 3, 1)] {
+    let shapes = [
+        ("hopper-17x6", 17, 6, 256),
+        ("pendulum-3x1", 3, 1, 256),
+        ("pendulum-3x1-64x64", 3, 1, 64),
+    ];
+    for (name, obs_dim, action_dim, width) in shapes {
         let data = synthetic(20_000, obs_dim, action_dim);
-        let mut learner =
-            Td3BcLearner::new(Td3BcParams::default(), &data).expect("valid parameters");
+        let params = Td3BcParams {
+            hidden: vec![width, width],
+            ..Td3BcParams::default()
+        };
+        let mut learner = Td3BcLearner::new(params, &data).expect("valid parameters");
         group.throughput(Throughput::Elements(2));
         group.bench_function(BenchmarkId::new("two_gradient_steps", name), |b| {
             b.iter(|| {
