@@ -242,26 +242,18 @@ fn bad_agent_parameters_and_worlds_are_rejected() {
         ..small_agent(0)
     };
     assert!(matches!(bad.check().unwrap_err(), Error::Parameter { .. }));
-    let bad = DatagenParams {
+    let rejected = |params: DatagenParams| match params.check() {
+        Err(Error::Parameter { name, .. }) => Some(name),
+        _ => None,
+    };
+    let no_attempts = DatagenParams {
         attempts: 0,
         ..DatagenParams::default()
     };
-    assert!(matches!(
-        bad.check().unwrap_err(),
-        Error::Parameter {
-            name: "attempts",
-            ..
-        }
-    ));
-    let bad = DatagenParams {
+    assert_eq!(rejected(no_attempts), Some("attempts"));
+    let medium_beyond_expert = DatagenParams {
         medium_fraction: 1.5,
         ..DatagenParams::default()
     };
-    assert!(matches!(
-        bad.check().unwrap_err(),
-        Error::Parameter {
-            name: "medium_fraction",
-            ..
-        }
-    ));
+    assert_eq!(rejected(medium_beyond_expert), Some("medium_fraction"));
 }
