@@ -124,8 +124,8 @@ impl Study for OfflineRl {
             to_toml(&config)?,
         );
         let mut data_table = Table::new(
-            "Generated data sets: reference returns, chosen snapshots and the data's own \
-             normalised score (mean episode return)",
+            "Generated data sets: reference returns, chosen snapshots, and the normalised \
+             score of the data's mean and best episode",
             &[
                 "world",
                 "random",
@@ -136,6 +136,7 @@ impl Study for OfflineRl {
                 "episodes",
                 "steps",
                 "data score",
+                "best episode",
             ],
         );
         for env_id in &config.envs {
@@ -208,10 +209,13 @@ fn describe_suite(
     report.number(format!("{env}.ref_max_score"), suite.ref_max_score);
     for level in levels {
         let data = suite.dataset(level).expect("levels were checked");
-        let mean = data.episodes.iter().map(|e| e.total_reward()).sum::<f64>()
-            / data.episodes.len() as f64;
+        let returns: Vec<f64> = data.episodes.iter().map(|e| e.total_reward()).collect();
+        let mean = returns.iter().sum::<f64>() / returns.len() as f64;
+        let best = returns.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let score = data.normalized_score(mean)?;
+        let best_score = data.normalized_score(best)?;
         report.number(format!("{env}.{level}.data_score"), score);
+        report.number(format!("{env}.{level}.data_best"), best_score);
         table.push(vec![
             suite.env_id.clone(),
             fmt_number(suite.ref_min_score, 1),
@@ -230,6 +234,7 @@ fn describe_suite(
             data.metadata.total_episodes.to_string(),
             data.metadata.total_steps.to_string(),
             fmt_number(score, 1),
+            fmt_number(best_score, 1),
         ]);
     }
     Ok(())
@@ -304,13 +309,18 @@ fn summarise_env(
     }
     report.tables.push(table);
     let score = |level: &str, a: &str| report.number_of(&format!("{env}.{level}.{a}"));
-    if let (Some(bc), Some(td3bc), Some(iql)) = (
+    if let (Some(bc), Some(td3bc), Some(iql), Some(data_mean), Some(data_best)) = (
         score("medium-replay", "bc"),
         score("medium-replay", "td3bc"),
         score("medium-replay", "iql"),
+        score("medium-replay", "data_score"),
+        score("medium-replay", "data_best"),
     ) {
         report.notes.push(format!(
-            "{env_id} medium-replay: TD3+BC {} and IQL {} against BC {} — {}.",
+            "{env_id} medium-replay (data: mean episode {}, best {}): TD3+BC {} and IQL {} \
+             against BC {} — {}.",
+            fmt_number(data_mean, 1),
+            fmt_number(data_best, 1),
             fmt_number(td3bc, 1),
             fmt_number(iql, 1),
             fmt_number(bc, 1),

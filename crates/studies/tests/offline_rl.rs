@@ -22,6 +22,11 @@ fn offline_rl_quick_scores_every_learner_on_every_level() {
     for level in ["medium", "medium-replay"] {
         let data = number(&report, &format!("pendulum.{level}.data_score"));
         assert!(data.is_finite() && data < 100.0, "{level}: {data}");
+        let best = number(&report, &format!("pendulum.{level}.data_best"));
+        assert!(
+            best >= data,
+            "{level}: best episode {best} below the mean {data}"
+        );
         for learner in LEARNERS {
             let score = number(&report, &format!("pendulum.{level}.{learner}"));
             // A normalised score far outside [−50, 150] would mean a broken scale.
@@ -32,7 +37,9 @@ fn offline_rl_quick_scores_every_learner_on_every_level() {
         }
     }
     assert_eq!(report.figures.len(), 3);
-    assert!(report.markdown().contains("medium-replay"));
+    assert!(report
+        .markdown()
+        .contains("Pendulum-v1 medium-replay (data: mean episode"));
 }
 
 #[test]
