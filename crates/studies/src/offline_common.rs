@@ -10,7 +10,7 @@ use choicelab_envs::classic_control::make;
 use choicelab_nn::rollout::symmetric_action_box;
 use choicelab_nn::{
     evaluate, ActorModel, BcParams, CqlParams, DatagenParams, IqlParams, Progress, Suite,
-    Td3BcParams,
+    Td3BcParams, LEVELS,
 };
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,25 @@ impl Algorithm {
             )
         })
     }
+}
+
+/// Checks what both offline studies configure the same way (known levels, at least one seed)
+/// and returns the learners named in `algorithms`.
+pub(crate) fn check_common(
+    levels: &[String],
+    algorithms: &[String],
+    seeds: usize,
+) -> Result<Vec<Algorithm>> {
+    if let Some(level) = levels.iter().find(|l| !LEVELS.contains(&l.as_str())) {
+        return Err(Error::parameter(
+            "levels",
+            format!("unknown level `{level}` (known: {})", LEVELS.join(", ")),
+        ));
+    }
+    if seeds == 0 {
+        return Err(Error::parameter("seeds", "must be positive"));
+    }
+    algorithms.iter().map(|a| Algorithm::parse(a)).collect()
 }
 
 /// How every offline learner is sized and evaluated (the rest are CORL's defaults).

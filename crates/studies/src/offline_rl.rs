@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{to_toml, StudyConfig};
 use crate::offline_common::{
-    final_score, generate_suite, mean_curve, train_scored, Algorithm, DataSettings,
+    check_common, final_score, generate_suite, mean_curve, train_scored, Algorithm, DataSettings,
     LearnerSettings, ScoreCurve,
 };
 use crate::plot::{line_chart, Series};
@@ -104,19 +104,7 @@ impl Study for OfflineRl {
 
     fn run(&self, options: &RunOptions, progress: &mut dyn Progress) -> Result<Report> {
         let config: Config = options.config.resolve()?;
-        let algorithms = config
-            .algorithms
-            .iter()
-            .map(|a| Algorithm::parse(a))
-            .collect::<Result<Vec<_>>>()?;
-        for level in &config.levels {
-            if !LEVELS.contains(&level.as_str()) {
-                return Err(choicelab_core::Error::parameter(
-                    "levels",
-                    format!("unknown level `{level}` (known: {})", LEVELS.join(", ")),
-                ));
-            }
-        }
+        let algorithms = check_common(&config.levels, &config.algorithms, config.seeds)?;
         let mut report = Report::new(
             self.name(),
             "Offline RL on generated D4RL-style data sets",

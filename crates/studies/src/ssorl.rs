@@ -7,14 +7,14 @@ use choicelab_core::episodes::Episodes;
 use choicelab_core::{Error, Result, Seed};
 use choicelab_envs::classic_control::make;
 use choicelab_nn::datagen::env_short_name;
-use choicelab_nn::{proxy_labelled_union, split_labelled, IdmParams, LabelSource, LEVELS};
+use choicelab_nn::{proxy_labelled_union, split_labelled, IdmParams, LabelSource};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{to_toml, StudyConfig};
 use crate::offline_common::{
-    action_bound, final_score, generate_suite, nn_error, train_scored, Algorithm, DataSettings,
-    LearnerSettings,
+    action_bound, check_common, final_score, generate_suite, nn_error, train_scored, Algorithm,
+    DataSettings, LearnerSettings,
 };
 use crate::registry::{Progress, RunOptions, Study};
 use crate::report::{fmt_number, mean_sd, Report, Table};
@@ -159,12 +159,8 @@ impl Study for Ssorl {
 
     fn run(&self, options: &RunOptions, progress: &mut dyn Progress) -> Result<Report> {
         let config: Config = options.config.resolve()?;
-        let algorithms = config
-            .algorithms
-            .iter()
-            .map(|a| Algorithm::parse(a))
-            .collect::<Result<Vec<_>>>()?;
-        check(&config)?;
+        let algorithms = check_common(&config.levels, &config.algorithms, config.seeds)?;
+        check_shares(&config.shares)?;
         let mut report = Report::new(
             self.name(),
             "Offline RL with action-free trajectories (SS-ORL)",
@@ -236,22 +232,11 @@ impl Study for Ssorl {
     }
 }
 
-fn check(config: &Config) -> Result<()> {
-    for level in &config.levels {
-        if !LEVELS.contains(&level.as_str()) {
-            return Err(Error::parameter(
-                "levels",
-                format!("unknown level `{level}` (known: {})", LEVELS.join(", ")),
-            ));
-        }
+fn check_shares(shares: &[f64]) -> Result<()> {
+    match shares.iter().find(|s| !(**s > 0.0 && **s <= 1.0)) {
+        Some(s) => Err(Error::parameter("shares", format!("{s} is outside (0, 1]"))),
+        None => Ok(()),
     }
-    if let Some(s) = config.shares.iter().find(|s| !(**s > 0.0 && **s <= 1.0)) {
-        return Err(Error::parameter("shares", format!("{s} is outside (0, 1]")));
-    }
-    if config.seeds == 0 {
-        return Err(Error::parameter("seeds", "must be positive"));
-    }
-    Ok(())
 }
 
 /// Draws the labelled share from the low-return half, trains the IDM on it and labels the rest.
