@@ -296,28 +296,62 @@ fn summarise_env(
         });
     }
     report.tables.push(table);
-    let score = |level: &str, a: &str| report.number_of(&format!("{env}.{level}.{a}"));
+    let score = |key: &str| report.number_of(&format!("{env}.medium-replay.{key}"));
+    let cell = |a: &str| Some((score(a)?, score(&format!("{a}.sd"))?));
     if let (Some(bc), Some(td3bc), Some(iql), Some(data_mean), Some(data_best)) = (
-        score("medium-replay", "bc"),
-        score("medium-replay", "td3bc"),
-        score("medium-replay", "iql"),
-        score("medium-replay", "data_score"),
-        score("medium-replay", "data_best"),
+        cell("bc"),
+        cell("td3bc"),
+        cell("iql"),
+        score("data_score"),
+        score("data_best"),
     ) {
+        let show =
+            |(mean, sd): (f64, f64)| format!("{} ± {}", fmt_number(mean, 1), fmt_number(sd, 1));
         report.notes.push(format!(
             "{env_id} medium-replay (data: mean episode {}, best {}): TD3+BC {} and IQL {} \
              against BC {} — {}.",
             fmt_number(data_mean, 1),
             fmt_number(data_best, 1),
-            fmt_number(td3bc, 1),
-            fmt_number(iql, 1),
-            fmt_number(bc, 1),
-            if td3bc > bc && iql > bc {
-                "both above BC, as on D4RL"
-            } else {
-                "not both above BC: the claim is not reproduced here"
-            }
+            show(td3bc),
+            show(iql),
+            show(bc),
+            replay_verdict(bc, td3bc, iql)
         ));
     }
     Ok(())
+}
+
+/// Whether a learner's `(mean, sd)` is clearly above BC's: by more than either seed spread.
+fn clearly_above(learner: (f64, f64), bc: (f64, f64)) -> bool {
+    learner.0 - bc.0 > learner.1.max(bc.1)
+}
+
+/// The medium-replay check of the claim: TD3+BC and IQL both clearly above BC.
+fn replay_verdict(bc: (f64, f64), td3bc: (f64, f64), iql: (f64, f64)) -> &'static str {
+    match (clearly_above(td3bc, bc), clearly_above(iql, bc)) {
+        (true, true) => "both clearly above BC (by more than the seed spread), as on D4RL",
+        (true, false) => {
+            "TD3+BC is clearly above BC (by more than the seed spread) but IQL is not: the claim \
+             is reproduced for TD3+BC only"
+        }
+        (false, true) => {
+            "IQL is clearly above BC (by more than the seed spread) but TD3+BC is not: the claim \
+             is reproduced for IQL only"
+        }
+        (false, false) => "neither is clearly above BC: the claim is not reproduced here",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replay_verdict;
+
+    #[test]
+    fn clearly_above_means_beyond_the_seed_spread() {
+        let bc = (2.5, 5.7);
+        assert!(replay_verdict(bc, (9.7, 3.5), (3.2, 7.0)).contains("TD3+BC only"));
+        assert!(replay_verdict(bc, (20.0, 3.0), (15.0, 4.0)).contains("both clearly above"));
+        assert!(replay_verdict(bc, (5.0, 1.0), (30.0, 9.0)).contains("IQL only"));
+        assert!(replay_verdict(bc, (8.0, 1.0), (-1.0, 2.0)).contains("not reproduced"));
+    }
 }
