@@ -176,6 +176,7 @@ impl Study for Ssorl {
                 .map(|l| suite.dataset(l).expect("levels were checked"))
                 .collect();
             progress.stage(&format!("ssorl: splitting and labelling in {env_id}"));
+            let max_action = action_bound(make(env_id)?.as_ref())?;
             let cells: Vec<(usize, usize, Seed)> = (0..config.levels.len())
                 .flat_map(|l| {
                     let partial = config.shares.iter().enumerate().filter(|(_, s)| **s < 1.0);
@@ -186,7 +187,9 @@ impl Study for Ssorl {
                 .collect();
             let splits = cells
                 .par_iter()
-                .map(|&(l, p, seed)| split_and_label(&config, env_id, data[l], l, p, seed))
+                .map(|&(l, p, seed)| {
+                    split_and_label(&config, env_id, max_action, data[l], l, p, seed)
+                })
                 .collect::<Result<Vec<Split>>>()?;
             progress.stage(&format!("ssorl: training in {env_id}"));
             let mut jobs: Vec<(Algorithm, Variant, usize, Seed)> = Vec::new();
@@ -239,10 +242,12 @@ fn check_shares(shares: &[f64]) -> Result<()> {
     }
 }
 
-/// Draws the labelled share from the low-return half, trains the IDM on it and labels the rest.
+/// Draws the labelled share from the low-return half, trains the IDM on it (labels clipped to
+/// `[-max_action, max_action]`) and labels the rest.
 fn split_and_label(
     config: &Config,
     env_id: &str,
+    max_action: f64,
     data: &Episodes,
     level: usize,
     share: usize,
@@ -257,7 +262,7 @@ fn split_and_label(
         batch_size: config.idm.batch_size,
         lr: config.idm.lr,
         eval_every: (config.idm.steps / 10).max(1),
-        max_action: action_bound(make(env_id)?.as_ref())?,
+        max_action,
         seed,
         ..IdmParams::default()
     };

@@ -92,7 +92,7 @@ fn bad_configurations_are_named() {
             "envs=[\"CartPole-v1\"]",
             "no data-generation preset",
         ),
-        ("offline-rl", "seeds=0", "seeds"),
+        ("offline-rl", "seeds=0", "`seeds`: must be positive"),
         ("ssorl", "levels=[\"hard\"]", "unknown level `hard`"),
         ("ssorl", "shares=[0.0]", "0 is outside (0, 1]"),
     ] {
