@@ -28,6 +28,30 @@ pub trait Chooser {
         first: &ChoiceOption,
         second: &ChoiceOption,
     ) -> Result<Option<f64>>;
+
+    /// The share of answers preferring `a` to `b`, from `samples` answers with `a` shown first
+    /// and `samples` with `b` shown first, so a bias toward a position cancels. By default
+    /// `choose` is asked, alternating the orders; a chooser whose answers can fail to name an
+    /// option counts such an answer half to each.
+    fn preference_share(
+        &mut self,
+        a: &ChoiceOption,
+        b: &ChoiceOption,
+        samples: usize,
+    ) -> Result<f64> {
+        let forward = [a.clone(), b.clone()];
+        let backward = [b.clone(), a.clone()];
+        let mut wins = 0;
+        for _ in 0..samples {
+            if self.choose(&forward)? == 0 {
+                wins += 1;
+            }
+            if self.choose(&backward)? == 1 {
+                wins += 1;
+            }
+        }
+        Ok(wins as f64 / (2 * samples.max(1)) as f64)
+    }
 }
 
 /// A simulated chooser with planted Thurstonian utilities: option i has utility

@@ -229,19 +229,8 @@ impl Asker<'_> {
     /// a's wins, so a position bias cancels on average.
     fn ask(&mut self, into: &mut Comparisons, a: u32, b: u32) -> Result<()> {
         let (first, second) = (&self.options[a as usize], &self.options[b as usize]);
-        let forward = [first.clone(), second.clone()];
-        let backward = [second.clone(), first.clone()];
-        let mut wins = 0;
-        for _ in 0..self.samples {
-            if self.chooser.choose(&forward)? == 0 {
-                wins += 1;
-            }
-            if self.chooser.choose(&backward)? == 1 {
-                wins += 1;
-            }
-        }
+        let share = self.chooser.preference_share(first, second, self.samples)?;
         self.queries += 2 * self.samples;
-        let share = wins as f64 / (2 * self.samples) as f64;
         into.push(a, b, Outcome::Probability(share), 1.0)
     }
 }

@@ -1,8 +1,8 @@
 //! `choicelab data`: list the public data sets and fetch them, verified by sha256, from their
 //! pinned sources or from a mirror laid out like the data folder.
 
-mod catalogue;
-mod download;
+pub(crate) mod catalogue;
+pub(crate) mod download;
 mod generate;
 
 use std::fmt::Write as _;

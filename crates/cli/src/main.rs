@@ -1,10 +1,12 @@
 //! `choicelab`: run studies, solve MDPs, roll out the classic-control worlds and fetch the
 //! public data sets.
 
+mod ask;
 mod data;
 mod env;
 mod esn;
 mod fit;
+mod model;
 mod output;
 mod progress;
 mod run;
@@ -49,6 +51,11 @@ enum Command {
     /// List, download or generate data sets.
     #[command(subcommand)]
     Data(DataCommand),
+    /// List or fetch local language models.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
+    /// Ask the local language model or an OpenAI-compatible endpoint one question.
+    Ask(ask::AskArgs),
 }
 
 #[derive(Subcommand)]
@@ -100,5 +107,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             mirror,
         }) => data::fetch(&names, dest, mirror.as_deref(), cli.quiet),
         Command::Data(DataCommand::Generate(args)) => data::generate(&args, cli.quiet),
+        Command::Model(command) => model::model(command, cli.quiet),
+        Command::Ask(args) => ask::ask(args, cli.threads),
     }
 }

@@ -110,6 +110,15 @@ pub enum Error {
     /// A data set the caller asked for is not available.
     #[error("{0}")]
     MissingData(String),
+    /// A chooser outside the engine failed: a language model that cannot load or run, an
+    /// endpoint that refuses connections or keeps failing.
+    #[error("{chooser}: {message}")]
+    Chooser {
+        /// The chooser (a model file, an endpoint).
+        chooser: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// choicelab's result type.

@@ -2,11 +2,12 @@
 //! mirror laid out like the data folder; verified by sha256 before it is moved into place.
 
 use std::fs::{self, File};
-use std::io::{self, Cursor, Read, Write};
+use std::io::{self, Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
+use choicelab_agents::models::copy_hashing;
 use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256};
 
@@ -142,12 +143,14 @@ impl Fetcher {
 
 /// The path of a download in progress, beside its target; the file is removed when this is
 /// dropped, so only a verified download, renamed into place, stays.
-struct PartFile {
-    path: PathBuf,
+pub struct PartFile {
+    /// The temporary file's path.
+    pub path: PathBuf,
 }
 
 impl PartFile {
-    fn beside(target: &Path) -> Self {
+    /// A part file beside `target`, named after it and this process.
+    pub fn beside(target: &Path) -> Self {
         let name = target.file_name().unwrap_or_default().to_string_lossy();
         let part = format!(".{name}.{}.part", std::process::id());
         Self {
@@ -190,7 +193,7 @@ fn archive_url(json: &str, archive: &str) -> anyhow::Result<String> {
 }
 
 /// Copies the member `member` of a `.tar.gz` or `.whl`/`.zip` archive into `out`; returns its sha256.
-fn extract(
+pub fn extract(
     bytes: &[u8],
     archive: &str,
     member: &str,
@@ -213,23 +216,6 @@ fn extract(
     } else {
         bail!("{archive}: unknown archive type (expected .tar.gz, .whl or .zip)")
     }
-}
-
-/// Copies `reader` into `writer`, returning the sha256 of what passed, in lower-case hex.
-fn copy_hashing(mut reader: impl Read, writer: &mut impl Write) -> io::Result<String> {
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        let read = match reader.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        hasher.update(&buffer[..read]);
-        writer.write_all(&buffer[..read])?;
-    }
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 #[cfg(test)]
