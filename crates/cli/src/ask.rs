@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use choicelab_agents::{
-    find_model, model_spec, ChatModel, Endpoint, LocalModel, Message, OpenAiClient, Sampling,
+    find_model, model_spec, models_dir, ChatModel, Endpoint, LocalModel, Message, OpenAiClient,
+    Sampling,
 };
 use clap::{Args, ValueEnum};
 use serde_json::json;
@@ -120,8 +121,10 @@ fn local_model(args: &AskArgs, threads: usize) -> anyhow::Result<LocalModel> {
     } else {
         let spec = model_spec(name)?;
         find_model(spec, args.models.as_deref()).with_context(|| {
+            let folder = models_dir(args.models.as_deref())
+                .map_or_else(|| "none".to_owned(), |d| d.display().to_string());
             format!(
-                "{} is not in the models folder; run `choicelab model fetch {}`",
+                "{} is not in the models folder ({folder}); run `choicelab model fetch {}`",
                 spec.file, spec.name
             )
         })?

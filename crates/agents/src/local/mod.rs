@@ -66,7 +66,10 @@ impl LocalModel {
         if file.read_exact(&mut magic).is_err() || &magic != b"GGUF" {
             return Err(Error::model(
                 path,
-                format!("not a GGUF file (it starts with {magic:02x?}, not \"GGUF\")"),
+                format!(
+                    "not a GGUF file (it starts with \"{}\", not \"GGUF\")",
+                    magic.escape_ascii()
+                ),
             ));
         }
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -331,13 +334,15 @@ impl ChatModel for LocalModel {
         for label in labels {
             match self.encode(label)?.as_slice() {
                 [token] => tokens.push(*token),
-                other => return Err(Error::parameter(
-                    "labels",
-                    format!(
+                other => {
+                    return Err(Error::parameter(
+                        "labels",
+                        format!(
                         "label `{label}` is {} tokens for this model; a one-pass readout needs one",
                         other.len()
                     ),
-                )),
+                    ))
+                }
             }
         }
         self.first_token_probabilities(messages, &tokens).map(Some)
