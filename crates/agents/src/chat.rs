@@ -134,4 +134,70 @@ pub trait ChatModel {
         messages: &[Message],
         labels: &[&str],
     ) -> Result<Option<Vec<f64>>>;
+
+    /// `n` answers to each conversation, in order; an endpoint asks them concurrently.
+    fn generate_many(
+        &mut self,
+        conversations: &[Vec<Message>],
+        sampling: &Sampling,
+        n: usize,
+    ) -> Vec<Result<Vec<Generation>>> {
+        conversations
+            .iter()
+            .map(|messages| self.generate(messages, sampling, n))
+            .collect()
+    }
+
+    /// [`ChatModel::label_probabilities`] of each conversation, in order; an endpoint asks
+    /// them concurrently.
+    fn label_probabilities_many(
+        &mut self,
+        conversations: &[Vec<Message>],
+        labels: &[&str],
+    ) -> Vec<Result<Option<Vec<f64>>>> {
+        conversations
+            .iter()
+            .map(|messages| self.label_probabilities(messages, labels))
+            .collect()
+    }
+}
+
+impl<M: ChatModel + ?Sized> ChatModel for Box<M> {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+
+    fn generate(
+        &mut self,
+        messages: &[Message],
+        sampling: &Sampling,
+        n: usize,
+    ) -> Result<Vec<Generation>> {
+        (**self).generate(messages, sampling, n)
+    }
+
+    fn label_probabilities(
+        &mut self,
+        messages: &[Message],
+        labels: &[&str],
+    ) -> Result<Option<Vec<f64>>> {
+        (**self).label_probabilities(messages, labels)
+    }
+
+    fn generate_many(
+        &mut self,
+        conversations: &[Vec<Message>],
+        sampling: &Sampling,
+        n: usize,
+    ) -> Vec<Result<Vec<Generation>>> {
+        (**self).generate_many(conversations, sampling, n)
+    }
+
+    fn label_probabilities_many(
+        &mut self,
+        conversations: &[Vec<Message>],
+        labels: &[&str],
+    ) -> Vec<Result<Option<Vec<f64>>>> {
+        (**self).label_probabilities_many(conversations, labels)
+    }
 }

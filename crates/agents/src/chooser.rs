@@ -6,7 +6,7 @@ use choicelab_core::{stream_rng, Rng, Seed};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use crate::chat::{ChatModel, Sampling};
+use crate::chat::{ChatModel, Message, Sampling};
 use crate::error::Error;
 use crate::protocol::{lettered_question, parse_letter, LETTERS};
 
@@ -40,6 +40,35 @@ pub struct Tally {
     pub fell_back_to_sampling: bool,
 }
 
+/// One pair asked in both orders: the probability of each option when it was shown first.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OrderSplit {
+    /// The first option's id.
+    pub a: u32,
+    /// The second option's id.
+    pub b: u32,
+    /// P(a chosen) with a shown first.
+    pub a_shown_first: f64,
+    /// P(b chosen) with b shown first.
+    pub b_shown_first: f64,
+}
+
+impl OrderSplit {
+    /// P(the option shown first is chosen), averaged over both orders: 0.5 without a bias.
+    pub fn first_position_share(&self) -> f64 {
+        0.5 * (self.a_shown_first + self.b_shown_first)
+    }
+
+    /// Whether the same position wins in both orders, so the answer follows the position and
+    /// not the options (a share of exactly ½ in either order is no win).
+    pub fn position_decides(&self) -> bool {
+        let wins = |p: f64| p > 0.5;
+        let loses = |p: f64| p < 0.5;
+        (wins(self.a_shown_first) && wins(self.b_shown_first))
+            || (loses(self.a_shown_first) && loses(self.b_shown_first))
+    }
+}
+
 /// The sampling a readout falls back to when the model gives no token probabilities.
 const FALLBACK_TEMPERATURE: f64 = 1.0;
 const FALLBACK_MAX_TOKENS: usize = 16;
@@ -47,12 +76,14 @@ const FALLBACK_MAX_TOKENS: usize = 16;
 /// A chat model answering lettered choice questions.
 pub struct LlmChooser<M> {
     model: M,
+    system: Option<String>,
     preamble: String,
     mode: AnswerMode,
     seed: Seed,
     draws: u64,
     rng: Rng,
     tally: Tally,
+    orders: Vec<OrderSplit>,
 }
 
 impl<M: ChatModel> LlmChooser<M> {
@@ -61,18 +92,39 @@ impl<M: ChatModel> LlmChooser<M> {
     pub fn new(model: M, preamble: impl Into<String>, mode: AnswerMode, seed: Seed) -> Self {
         Self {
             model,
+            system: None,
             preamble: preamble.into(),
             mode,
             seed,
             draws: 0,
             rng: stream_rng(seed, 0),
             tally: Tally::default(),
+            orders: Vec::new(),
         }
+    }
+
+    /// The same chooser with a system message before every question (without one, a local
+    /// model's template may insert its own default).
+    pub fn with_system_prompt(mut self, system: impl Into<String>) -> Self {
+        self.system = Some(system.into());
+        self
+    }
+
+    /// The conversation that asks to choose among `options`.
+    pub fn question(&self, options: &[&str]) -> Vec<Message> {
+        let mut messages: Vec<Message> = self.system.iter().map(Message::system).collect();
+        messages.extend(lettered_question(&self.preamble, options));
+        messages
     }
 
     /// What has been asked so far.
     pub fn tally(&self) -> Tally {
         self.tally
+    }
+
+    /// Every pair `preference_share` asked, split by order, in the order asked.
+    pub fn orders(&self) -> &[OrderSplit] {
+        &self.orders
     }
 
     /// The model answering.
@@ -98,7 +150,7 @@ impl<M: ChatModel> LlmChooser<M> {
     /// None (and sampling from now on) when the model gives no token probabilities.
     fn readout(&mut self, options: &[ChoiceOption]) -> choicelab_core::Result<Option<Vec<f64>>> {
         let texts: Vec<&str> = options.iter().map(|o| o.text.as_str()).collect();
-        let messages = lettered_question(&self.preamble, &texts);
+        let messages = self.question(&texts);
         let Some(p) = self
             .model
             .label_probabilities(&messages, &LETTERS[..options.len()])?
@@ -124,7 +176,7 @@ impl<M: ChatModel> LlmChooser<M> {
         seed: u64,
     ) -> choicelab_core::Result<Vec<Option<usize>>> {
         let texts: Vec<&str> = options.iter().map(|o| o.text.as_str()).collect();
-        let messages = lettered_question(&self.preamble, &texts);
+        let messages = self.question(&texts);
         let sampling = Sampling {
             temperature,
             max_tokens,
@@ -210,6 +262,12 @@ impl<M: ChatModel> Chooser for LlmChooser<M> {
                 let Some(b_first) = self.readout(&backward)? else {
                     return self.preference_share(a, b, samples);
                 };
+                self.orders.push(OrderSplit {
+                    a: a.id,
+                    b: b.id,
+                    a_shown_first: a_first[0],
+                    b_shown_first: b_first[0],
+                });
                 Ok(0.5 * (a_first[0] + 1.0 - b_first[0]))
             }
             AnswerMode::Sample {
@@ -218,17 +276,25 @@ impl<M: ChatModel> Chooser for LlmChooser<M> {
                 seed,
             } => {
                 let samples = samples.max(1);
-                let mut score = 0.0;
-                for (shown, a_at) in [(&forward, 0), (&backward, 1)] {
+                // The share of answers naming the option shown first, per order.
+                let mut first_wins = [0.0; 2];
+                for (k, shown) in [&forward, &backward].into_iter().enumerate() {
                     for pick in self.sample(shown, samples, temperature, max_tokens, seed)? {
-                        score += match pick {
-                            Some(i) if i == a_at => 1.0,
+                        first_wins[k] += match pick {
+                            Some(0) => 1.0,
                             Some(_) => 0.0,
                             None => 0.5,
                         };
                     }
+                    first_wins[k] /= samples as f64;
                 }
-                Ok(score / (2 * samples) as f64)
+                self.orders.push(OrderSplit {
+                    a: a.id,
+                    b: b.id,
+                    a_shown_first: first_wins[0],
+                    b_shown_first: first_wins[1],
+                });
+                Ok(0.5 * (first_wins[0] + 1.0 - first_wins[1]))
             }
         }
     }

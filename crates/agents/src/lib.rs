@@ -10,7 +10,7 @@ pub mod protocol;
 pub mod remote;
 
 pub use chat::{ChatModel, Generation, Message, Role, Sampling};
-pub use chooser::{AnswerMode, LlmChooser, Tally};
+pub use chooser::{AnswerMode, LlmChooser, OrderSplit, Tally};
 pub use error::{Error, Result};
 pub use local::LocalModel;
 pub use models::{find_model, model_spec, models_dir, verify_model, ModelSpec, SMOLLM2};

@@ -32,6 +32,10 @@ pub struct RunArgs {
     /// Data folder (default: $CHOICELAB_DATA, then the user cache folder).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Models folder of the local language model (default: $CHOICELAB_MODELS, then the user
+    /// cache folder).
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
 }
 
 /// Lists the studies.
@@ -71,6 +75,7 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<()> {
             overrides: args.set.clone(),
         },
         data: DataDir::locate(args.data.as_deref()),
+        models: args.models.clone(),
     };
     let out = args.out.unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("{}-{}", study.name(), utc_timestamp()))

@@ -7,6 +7,7 @@ fn choicelab(args: &[&str], data: Option<&str>, cache_home: &std::path::Path) ->
     command
         .args(args)
         .env_remove("CHOICELAB_DATA")
+        .env_remove("CHOICELAB_MODELS")
         .env("XDG_CACHE_HOME", cache_home)
         .env("HOME", cache_home);
     if let Some(dir) = data {
@@ -43,6 +44,13 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
     let report = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     assert!(report.contains("No data folder was found"), "{report}");
     assert!(report.contains("RiverSwim skipped"), "{report}");
+    // A fresh home has no local model: the studies that ask one run their simulated choosers.
+    assert!(
+        report.contains(
+            "The local language model (SmolLM2-135M-Instruct) is not in the models folder"
+        ),
+        "{report}"
+    );
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("metrics.json")).unwrap())
             .unwrap();
@@ -114,6 +122,10 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
         let value = &metrics[format!("utility-engineering.{key}")];
         assert!(value.as_f64().is_some(), "{key}: {value}");
     }
+    assert_eq!(
+        metrics["utility-engineering.llm.status"],
+        "not asked: chooser = sim"
+    );
     assert_eq!(
         metrics["mdp-examples.riverswim_g099.status"],
         "skipped: no data"

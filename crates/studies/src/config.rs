@@ -45,15 +45,17 @@ impl ConfigSources {
             let mut given = BTreeSet::new();
             collect_keys(&file, "", &mut given);
             for key in given {
-                set_path(&mut table, &key, lookup(&file, &key).clone())
-                    .map_err(|_| unknown_key(&key, &list()))?;
+                let value = lookup(&file, &key).clone();
+                let key = shorthand(&key, &valid);
+                set_path(&mut table, &key, value).map_err(|_| unknown_key(&key, &list()))?;
             }
         }
         for assignment in &self.overrides {
             let (key, raw) = assignment.split_once('=').ok_or_else(|| {
                 Error::parameter(assignment.clone(), "expected --set key=value".to_string())
             })?;
-            let key = key.trim();
+            let key = shorthand(key.trim(), &valid);
+            let key = key.as_str();
             if !valid.contains(key) {
                 return Err(unknown_key(key, &list()));
             }
@@ -82,6 +84,17 @@ fn unknown_key(key: &str, valid: &str) -> Error {
         key,
         format!("unknown configuration key; valid keys: {valid}"),
     )
+}
+
+/// `key.kind` when `key` names a table with a `kind` leaf (`chooser=sim` sets
+/// `chooser.kind`), else `key`.
+fn shorthand(key: &str, valid: &BTreeSet<String>) -> String {
+    let kind = format!("{key}.kind");
+    if !valid.contains(key) && valid.contains(&kind) {
+        kind
+    } else {
+        key.to_owned()
+    }
 }
 
 fn parse_value(raw: &str) -> Value {
@@ -222,6 +235,46 @@ mod tests {
             .resolve::<Example>()
             .unwrap_err();
         assert!(err.to_string().contains("typo"), "{err}");
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Chosen {
+        kind: String,
+        model: String,
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct WithChooser {
+        chooser: Chosen,
+    }
+
+    impl StudyConfig for WithChooser {
+        fn paper() -> Self {
+            WithChooser {
+                chooser: Chosen {
+                    kind: "local".into(),
+                    model: "m".into(),
+                },
+            }
+        }
+        fn quick() -> Self {
+            Self::paper()
+        }
+    }
+
+    #[test]
+    fn a_table_with_a_kind_takes_its_kind_as_a_shorthand() {
+        let c: WithChooser = sources(false, None, &["chooser=sim", "chooser.model=x"])
+            .resolve()
+            .unwrap();
+        assert_eq!(
+            (c.chooser.kind.as_str(), c.chooser.model.as_str()),
+            ("sim", "x")
+        );
+        let c: WithChooser = sources(false, Some("chooser = \"openai\""), &[])
+            .resolve()
+            .unwrap();
+        assert_eq!(c.chooser.kind, "openai");
     }
 
     #[test]

@@ -12,8 +12,10 @@
 //! ```
 
 pub mod bus_engine;
+pub mod chooser_setup;
 pub mod config;
 pub mod conjoint_adversarial;
+pub mod daily_dilemmas;
 pub mod dcppo;
 pub mod ddc_monte_carlo;
 pub mod distributional_dp;
@@ -33,11 +35,13 @@ pub mod reward_model_robustness;
 pub mod risky_choice;
 pub mod robust_mdp;
 pub mod rtb;
+pub mod self_correction;
 pub mod spo;
 pub mod ssorl;
 pub mod swissmetro;
 pub mod tour;
 pub mod utility_engineering;
+pub mod utility_llm;
 
 pub use config::{ConfigSources, StudyConfig};
 pub use registry::{find, studies, NoProgress, Progress, RunOptions, Study};

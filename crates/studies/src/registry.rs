@@ -5,6 +5,7 @@ use choicelab_core::{DataDir, Error, Result};
 use crate::bus_engine::BusEngine;
 use crate::config::ConfigSources;
 use crate::conjoint_adversarial::ConjointAdversarial;
+use crate::daily_dilemmas::DailyDilemmas;
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
@@ -19,6 +20,7 @@ use crate::reward_model_robustness::RewardModelRobustness;
 use crate::risky_choice::RiskyChoice;
 use crate::robust_mdp::RobustMdp;
 use crate::rtb::Rtb;
+use crate::self_correction::SelfCorrection;
 use crate::spo::Spo;
 use crate::ssorl::Ssorl;
 use crate::swissmetro::Swissmetro;
@@ -45,6 +47,9 @@ pub struct RunOptions {
     pub config: ConfigSources,
     /// The data folder, if one was found.
     pub data: Option<DataDir>,
+    /// The models folder given on the command line (else `$CHOICELAB_MODELS`, then the user
+    /// cache folder).
+    pub models: Option<std::path::PathBuf>,
 }
 
 impl RunOptions {
@@ -57,6 +62,7 @@ impl RunOptions {
                 ..ConfigSources::default()
             },
             data: None,
+            models: None,
         }
     }
 
@@ -85,6 +91,8 @@ pub fn studies() -> Vec<&'static dyn Study> {
         &Tour,
         &MdpExamples,
         &UtilityEngineering,
+        &SelfCorrection,
+        &DailyDilemmas,
         &Swissmetro,
         &BusEngine,
         &DdcMonteCarlo,

@@ -4,9 +4,11 @@ use choicelab_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::bus_engine::BusEngine;
+use crate::chooser_setup::ChooserConfig;
 use crate::config::ConfigSources;
 use crate::config::{to_toml, StudyConfig};
 use crate::conjoint_adversarial::ConjointAdversarial;
+use crate::daily_dilemmas::DailyDilemmas;
 use crate::dcppo::DcppoStudy;
 use crate::ddc_monte_carlo::DdcMonteCarlo;
 use crate::distributional_dp::DistributionalDp;
@@ -22,6 +24,7 @@ use crate::reward_model_robustness::RewardModelRobustness;
 use crate::risky_choice::RiskyChoice;
 use crate::robust_mdp::RobustMdp;
 use crate::rtb::Rtb;
+use crate::self_correction::SelfCorrection;
 use crate::spo::Spo;
 use crate::ssorl::Ssorl;
 use crate::swissmetro::Swissmetro;
@@ -36,8 +39,12 @@ pub struct Tour;
 pub struct Config {
     /// Run `mdp-examples --quick`.
     pub mdp_examples: bool,
-    /// Run `utility-engineering --quick`.
+    /// Run `utility-engineering --quick` (with the local model when it is present).
     pub utility_engineering: bool,
+    /// Run `self-correction --quick` (with the local model when it is present).
+    pub self_correction: bool,
+    /// Run `daily-dilemmas --quick` (needs the data folder; the local model when present).
+    pub daily_dilemmas: bool,
     /// Run `swissmetro --quick` (needs the data folder).
     pub swissmetro: bool,
     /// Run `bus-engine --quick` (needs the data folder).
@@ -79,6 +86,8 @@ impl StudyConfig for Config {
         Config {
             mdp_examples: true,
             utility_engineering: true,
+            self_correction: true,
+            daily_dilemmas: true,
             swissmetro: true,
             bus_engine: true,
             ddc_monte_carlo: true,
@@ -129,9 +138,22 @@ impl Study for Tour {
                     .into(),
             ),
         }
-        let parts: [(bool, &dyn Study); 19] = [
+        let local_model = ChooserConfig::default().local_path(options.models.as_deref())?;
+        if local_model.is_none() {
+            report.notes.push(
+                "The local language model (SmolLM2-135M-Instruct) is not in the models folder: \
+                 utility-engineering, self-correction and daily-dilemmas ran their simulated \
+                 choosers only, and their local-model parts are skipped (`choicelab model \
+                 fetch smollm2` brings it)."
+                    .into(),
+            );
+        }
+        let asks_a_model = ["utility-engineering", "self-correction", "daily-dilemmas"];
+        let parts: [(bool, &dyn Study); 21] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
+            (config.self_correction, &SelfCorrection),
+            (config.daily_dilemmas, &DailyDilemmas),
             (config.swissmetro, &Swissmetro),
             (config.bus_engine, &BusEngine),
             (config.ddc_monte_carlo, &DdcMonteCarlo),
@@ -155,12 +177,19 @@ impl Study for Tour {
                 continue;
             }
             progress.stage(study.name());
+            let overrides = if local_model.is_none() && asks_a_model.contains(&study.name()) {
+                vec!["chooser=sim".to_owned()]
+            } else {
+                Vec::new()
+            };
             let part_options = RunOptions {
                 config: ConfigSources {
                     quick: true,
+                    overrides,
                     ..ConfigSources::default()
                 },
                 data: options.data.clone(),
+                models: options.models.clone(),
             };
             match study.run(&part_options, progress) {
                 Ok(part) => report.absorb(study.name(), part),

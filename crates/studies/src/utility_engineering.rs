@@ -13,10 +13,12 @@ use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::chooser_setup::ChooserConfig;
 use crate::config::{to_toml, StudyConfig};
 use crate::plot::{line_chart, Series};
 use crate::registry::{Progress, RunOptions, Study};
 use crate::report::{fmt_number, Figure, Report, Table};
+use crate::utility_llm::{run_llm_tier, LlmTier};
 
 /// The Utility Engineering study.
 pub struct UtilityEngineering;
@@ -54,6 +56,11 @@ pub struct Config {
     pub seed: u64,
     /// Replicates with seeds seed, seed + 1, …: each plants new utilities and elicits anew.
     pub replicates: usize,
+    /// Who answers beside the planted chooser: `local` (the embedded model), `sim` (the
+    /// planted chooser only) or `openai` (an endpoint).
+    pub chooser: ChooserConfig,
+    /// The language model's elicitation.
+    pub llm: LlmTier,
 }
 
 impl StudyConfig for Config {
@@ -73,6 +80,8 @@ impl StudyConfig for Config {
             adam_epochs: 1000,
             seed: 0,
             replicates: 3,
+            chooser: ChooserConfig::default(),
+            llm: LlmTier::paper(),
         }
     }
     fn quick() -> Self {
@@ -80,6 +89,7 @@ impl StudyConfig for Config {
             outcomes: 100,
             round_size: 100,
             replicates: 1,
+            llm: LlmTier::quick(),
             ..Self::paper()
         }
     }
@@ -94,15 +104,15 @@ the recovered utilities should approach the planted ones as the budget grows. Fi
 on about 9,500 pairs should take well under a second, at a loss no worse than the reference's \
 1,000 epochs of Adam at lr 0.01.";
 
-/// The outcome sentences: from `utility-engineering/options_hierarchical.json` when the data
-/// folder has it (categories in name order), otherwise generated names; the flag says which.
-fn outcome_texts(options: &RunOptions, wanted: usize) -> Result<(Vec<String>, bool)> {
+/// Every outcome sentence of `utility-engineering/options_hierarchical.json` (categories in
+/// name order), or None when the data folder does not have it.
+pub(crate) fn all_outcome_texts(options: &RunOptions) -> Result<Option<Vec<String>>> {
     let file = options
         .data
         .as_ref()
         .and_then(|d| d.file("utility-engineering/options_hierarchical.json").ok());
     let Some(path) = file else {
-        return Ok(((0..wanted).map(|i| format!("Outcome {i}")).collect(), false));
+        return Ok(None);
     };
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let parsed: std::collections::BTreeMap<String, Vec<String>> = serde_json::from_str(&text)
@@ -112,13 +122,20 @@ fn outcome_texts(options: &RunOptions, wanted: usize) -> Result<(Vec<String>, bo
                 format!("expected {{category: [outcome, …]}}: {e}"),
             )
         })?;
-    let all: Vec<String> = parsed.into_values().flatten().collect();
+    Ok(Some(parsed.into_values().flatten().collect()))
+}
+
+/// The first `wanted` outcome sentences, or generated names when the data folder has none;
+/// the flag says which.
+fn outcome_texts(options: &RunOptions, wanted: usize) -> Result<(Vec<String>, bool)> {
+    let Some(all) = all_outcome_texts(options)? else {
+        return Ok(((0..wanted).map(|i| format!("Outcome {i}")).collect(), false));
+    };
     if all.len() < wanted {
         return Err(Error::parameter(
             "outcomes",
             format!(
-                "{wanted} outcomes asked for, {} has {}",
-                path.display(),
+                "{wanted} outcomes asked for, options_hierarchical.json has {}",
                 all.len()
             ),
         ));
@@ -179,6 +196,7 @@ impl Study for UtilityEngineering {
         let active = &first.runs[0].1;
         progress.stage("utility-engineering: L-BFGS against Adam");
         compare_optimisers(&mut report, &active.train, &config)?;
+        run_llm_tier(&mut report, &config, options, progress)?;
         Ok(report)
     }
 }
@@ -265,7 +283,7 @@ fn agreement_with_truth(
 }
 
 /// Planted μ ~ N(0, sd²) and σ ~ U(min, max), from `seed`.
-fn planted(config: &Config, seed: u64, n: usize) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn planted(config: &Config, seed: u64, n: usize) -> (Vec<f64>, Vec<f64>) {
     let mut rng = stream_rng(seed, 7);
     let mu = (0..n)
         .map(|_| {

@@ -207,21 +207,41 @@ impl OpenAiClient {
         sampling: &Sampling,
         n: usize,
     ) -> Vec<Result<Vec<Generation>>> {
+        self.in_parallel(conversations, |messages| {
+            self.generate_shared(messages, sampling, n)
+        })
+    }
+
+    /// Label probabilities of each conversation, `concurrency` requests in flight at once.
+    pub fn read_labels_batch(
+        &self,
+        conversations: &[Vec<Message>],
+        labels: &[&str],
+    ) -> Vec<Result<Option<Vec<f64>>>> {
+        // The first request probes for logprobs, so a server without them is asked once.
+        let Some((first, rest)) = conversations.split_first() else {
+            return Vec::new();
+        };
+        let mut answers = vec![self.read_labels(first, labels)];
+        answers.extend(self.in_parallel(rest, |messages| self.read_labels(messages, labels)));
+        answers
+    }
+
+    /// `ask` of every item on up to `concurrency` threads, results in the items' order.
+    fn in_parallel<T: Sync, R: Send>(&self, items: &[T], ask: impl Fn(&T) -> R + Sync) -> Vec<R> {
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut slots: Vec<Option<Result<Vec<Generation>>>> =
-            (0..conversations.len()).map(|_| None).collect();
-        let workers = self.endpoint.concurrency.min(conversations.len()).max(1);
-        let done: Vec<Vec<(usize, Result<Vec<Generation>>)>> = std::thread::scope(|scope| {
+        let workers = self.endpoint.concurrency.min(items.len()).max(1);
+        let done: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
                 .map(|_| {
                     scope.spawn(|| {
                         let mut mine = Vec::new();
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(messages) = conversations.get(i) else {
+                            let Some(item) = items.get(i) else {
                                 break;
                             };
-                            mine.push((i, self.generate_shared(messages, sampling, n)));
+                            mine.push((i, ask(item)));
                         }
                         mine
                     })
@@ -232,12 +252,13 @@ impl OpenAiClient {
                 .map(|h| h.join().expect("a batch worker panicked"))
                 .collect()
         });
+        let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
         for (i, result) in done.into_iter().flatten() {
             slots[i] = Some(result);
         }
         slots
             .into_iter()
-            .map(|s| s.expect("every conversation was answered"))
+            .map(|s| s.expect("every item was asked"))
             .collect()
     }
 
@@ -523,5 +544,22 @@ impl ChatModel for OpenAiClient {
         labels: &[&str],
     ) -> Result<Option<Vec<f64>>> {
         self.read_labels(messages, labels)
+    }
+
+    fn generate_many(
+        &mut self,
+        conversations: &[Vec<Message>],
+        sampling: &Sampling,
+        n: usize,
+    ) -> Vec<Result<Vec<Generation>>> {
+        self.generate_batch(conversations, sampling, n)
+    }
+
+    fn label_probabilities_many(
+        &mut self,
+        conversations: &[Vec<Message>],
+        labels: &[&str],
+    ) -> Vec<Result<Option<Vec<f64>>>> {
+        self.read_labels_batch(conversations, labels)
     }
 }
