@@ -84,6 +84,17 @@ impl Sampling {
         }
     }
 
+    /// The settings of conversation `index` of a batch asking `n` answers of each: its
+    /// seed moved past every earlier conversation's.
+    pub fn for_conversation(&self, index: usize, n: usize) -> Self {
+        Self {
+            seed: self
+                .seed
+                .wrapping_add((index as u64).wrapping_mul(n as u64)),
+            ..*self
+        }
+    }
+
     /// Checks the settings once, at the boundary.
     pub fn check(&self) -> Result<()> {
         if !(self.temperature.is_finite() && self.temperature >= 0.0) {
@@ -136,6 +147,8 @@ pub trait ChatModel {
     ) -> Result<Option<Vec<f64>>>;
 
     /// `n` answers to each conversation, in order; an endpoint asks them concurrently.
+    /// Conversation i is drawn from seed `sampling.seed + i·n`, so no two answers of a batch
+    /// share a seed.
     fn generate_many(
         &mut self,
         conversations: &[Vec<Message>],
@@ -144,7 +157,8 @@ pub trait ChatModel {
     ) -> Vec<Result<Vec<Generation>>> {
         conversations
             .iter()
-            .map(|messages| self.generate(messages, sampling, n))
+            .enumerate()
+            .map(|(i, messages)| self.generate(messages, &sampling.for_conversation(i, n), n))
             .collect()
     }
 

@@ -247,3 +247,82 @@ fn bad_endpoint_settings_are_refused_at_the_boundary() {
         assert!(error.contains(name), "{error}");
     }
 }
+
+/// Answers every conversation with its last user message, the seed and the temperature.
+struct Echo;
+
+impl ChatModel for Echo {
+    fn name(&self) -> String {
+        "echo".into()
+    }
+
+    fn generate(
+        &mut self,
+        messages: &[Message],
+        sampling: &Sampling,
+        n: usize,
+    ) -> choicelab_agents::Result<Vec<choicelab_agents::Generation>> {
+        let last = messages.last().map_or("", |m| m.content.as_str());
+        Ok((0..n as u64)
+            .map(|i| choicelab_agents::Generation {
+                text: format!(
+                    "{last} | seed {} | T {}",
+                    sampling.seed + i,
+                    sampling.temperature
+                ),
+                prompt_tokens: 3,
+                completion_tokens: 1,
+                prefill_seconds: 0.0,
+                decode_seconds: 0.0,
+            })
+            .collect())
+    }
+
+    fn label_probabilities(
+        &mut self,
+        _: &[Message],
+        _: &[&str],
+    ) -> choicelab_agents::Result<Option<Vec<f64>>> {
+        Ok(None)
+    }
+}
+
+#[test]
+fn a_server_backed_by_a_model_passes_requests_through_and_batches_get_their_own_seeds() {
+    let server = MockServer::backed_by(Box::new(Echo)).unwrap();
+    let mut client = client(&server, |e| e.concurrency = 4);
+    let sampling = Sampling {
+        temperature: 0.5,
+        max_tokens: 4,
+        seed: 100,
+    };
+    let conversations: Vec<Vec<Message>> = (0..6)
+        .map(|i| vec![Message::user(format!("q{i}"))])
+        .collect();
+    let remote: Vec<Vec<String>> = client
+        .generate_many(&conversations, &sampling, 2)
+        .into_iter()
+        .map(|r| r.unwrap().into_iter().map(|g| g.text).collect())
+        .collect();
+    // The same batch asked of the model directly gives the same answers.
+    let direct: Vec<Vec<String>> = Echo
+        .generate_many(&conversations, &sampling, 2)
+        .into_iter()
+        .map(|r| r.unwrap().into_iter().map(|g| g.text).collect())
+        .collect();
+    assert_eq!(remote, direct);
+    assert_eq!(
+        remote[0],
+        ["q0 | seed 100 | T 0.5", "q0 | seed 101 | T 0.5"]
+    );
+    assert_eq!(remote[5][1], "q5 | seed 111 | T 0.5");
+    // It gives no logprobs, so readouts are refused politely (None), probed once.
+    let labels = client
+        .label_probabilities_many(&conversations, &["A", "B"])
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect::<Vec<_>>();
+    assert!(labels.iter().all(Option::is_none));
+    assert_eq!(client.supports_logprobs(), Some(false));
+    assert_eq!(server.requests(), 6 + 1);
+}

@@ -315,3 +315,54 @@ fn the_local_model_answers_two_dilemmas() {
     }
     assert!(number("position_bias").abs() <= 0.5);
 }
+
+#[test]
+fn an_endpoint_serving_the_planted_chooser_answers_as_the_planted_chooser_does() {
+    use choicelab_agents::remote::mock::MockServer;
+    use choicelab_studies::daily_dilemmas::{
+        load_actions, load_dilemmas, load_values, plant, PlantedChooser, SimSettings,
+    };
+    let Some(data) = common::data_from_env("the daily-dilemmas endpoint test") else {
+        return;
+    };
+    let dilemmas = load_dilemmas(Some(&data)).unwrap();
+    let values = load_values(Some(&data)).unwrap();
+    let actions = load_actions(Some(&data)).unwrap();
+    let settings = SimSettings::default();
+    let planted = plant(&settings, &dilemmas, &values, &actions.rows);
+    let chooser = PlantedChooser::new(&dilemmas, &planted.utilities, settings.position_bias);
+    let server = MockServer::backed_by(Box::new(chooser)).unwrap();
+    let common_settings = ["dilemmas=24", "mode=sample", "samples_per_order=4"];
+    let mut remote: Vec<String> = common_settings.iter().map(|s| s.to_string()).collect();
+    remote.extend([
+        "chooser=openai".to_owned(),
+        format!("chooser.base_url=\"{}\"", server.base_url()),
+        "chooser.model=planted".to_owned(),
+        "chooser.cache=none".to_owned(),
+    ]);
+    let remote: Vec<&str> = remote.iter().map(String::as_str).collect();
+    let through_http = common::run(
+        "daily-dilemmas",
+        &RunOptions::quick(&remote).with_data(data.clone()),
+    );
+    let mut direct: Vec<&str> = common_settings.to_vec();
+    direct.push("chooser=sim");
+    let direct = common::run(
+        "daily-dilemmas",
+        &RunOptions::quick(&direct).with_data(data),
+    );
+    // The same seeded draws, whether the planted chooser is asked in-process or over HTTP:
+    // 24 dilemmas × 2 orders × 4 samples, plus one greedy answer per dilemma.
+    assert_eq!(server.requests(), 24 * 2 + 24);
+    for (llm, sim) in [
+        ("do_rate", "sim.subset.do_rate"),
+        ("position_bias", "sim.subset.position_bias"),
+        ("do_rate.single_order", "sim.subset.do_rate.single_order"),
+    ] {
+        assert_eq!(
+            common::number(&through_http, llm),
+            common::number(&direct, sim),
+            "{llm}"
+        );
+    }
+}

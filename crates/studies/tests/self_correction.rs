@@ -160,3 +160,47 @@ fn the_local_model_runs_the_loop_on_two_items() {
     let markdown = report.markdown();
     assert!(markdown.contains("conversations, verbatim"));
 }
+
+#[test]
+fn an_endpoint_serving_the_simulated_solver_answers_as_the_solver_does() {
+    use choicelab_agents::remote::mock::MockServer;
+    use choicelab_studies::self_correction::simulated::SimulatedSolver;
+    use choicelab_studies::self_correction::tasks::task_bank;
+    use choicelab_studies::self_correction::Config;
+    use choicelab_studies::StudyConfig;
+    // The same items, rounds and greedy decoding in both tiers, so the endpoint tier (the
+    // solver over HTTP, every item's round k asked at once) must equal the simulated one.
+    let (items, rounds, seed) = (40, 3, 0);
+    let solver = SimulatedSolver::new(&task_bank(items, seed), Config::quick().planted, seed);
+    let server = MockServer::backed_by(Box::new(solver)).unwrap();
+    let settings = [
+        "chooser=openai".to_owned(),
+        format!("chooser.base_url=\"{}\"", server.base_url()),
+        "chooser.model=solver".to_owned(),
+        "chooser.cache=none".to_owned(),
+        format!("items={items}"),
+        format!("rounds={rounds}"),
+        format!("llm.items={items}"),
+        format!("llm.rounds={rounds}"),
+        "llm.max_tokens=16".to_owned(),
+    ];
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    let report = run("self-correction", &RunOptions::quick(&settings));
+    // 40 items × 2 formats × (1 + 3 rounds).
+    assert_eq!(server.requests(), 40 * 2 * 4);
+    for format in ["generation", "multiple_choice"] {
+        for key in (0..=rounds)
+            .map(|k| format!("{format}.accuracy.r{k}"))
+            .chain([
+                format!("{format}.flip_to_wrong"),
+                format!("{format}.flip_to_right"),
+            ])
+        {
+            assert_eq!(
+                number(&report, &key),
+                number(&report, &format!("sim.{key}")),
+                "{key}"
+            );
+        }
+    }
+}

@@ -14,6 +14,7 @@ use choicelab_core::stream_rng;
 use rand::RngExt;
 use serde_json::{json, Value};
 
+use crate::chat::{ChatModel, Message, Sampling};
 use crate::protocol::LETTERS;
 
 /// A fault the server answers the next request with.
@@ -45,8 +46,16 @@ pub struct MockChooser {
     pub logprobs: bool,
 }
 
+/// Who writes the mock's answers.
+enum Answerer {
+    /// Lettered questions answered from option utilities.
+    Chooser(MockChooser),
+    /// Any chat model (a study's simulated chooser): every request is passed to it.
+    Model(Mutex<Box<dyn ChatModel + Send>>),
+}
+
 struct State {
-    chooser: MockChooser,
+    answerer: Answerer,
     faults: Mutex<VecDeque<Fault>>,
     requests: AtomicU64,
     stop: AtomicBool,
@@ -62,10 +71,21 @@ pub struct MockServer {
 impl MockServer {
     /// Starts a server on a free loopback port.
     pub fn start(chooser: MockChooser) -> std::io::Result<Self> {
+        Self::serve(Answerer::Chooser(chooser))
+    }
+
+    /// Starts a server whose answers `model` writes: each request's messages, temperature,
+    /// token limit, `n` and seed are passed to it. It gives no logprobs (as servers that
+    /// ignore the field do), so clients sample.
+    pub fn backed_by(model: Box<dyn ChatModel + Send>) -> std::io::Result<Self> {
+        Self::serve(Answerer::Model(Mutex::new(model)))
+    }
+
+    fn serve(answerer: Answerer) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let address = listener.local_addr()?;
         let state = Arc::new(State {
-            chooser,
+            answerer,
             faults: Mutex::new(VecDeque::new()),
             requests: AtomicU64::new(0),
             stop: AtomicBool::new(false),
@@ -226,11 +246,54 @@ fn respond(state: &State, body: &[u8]) -> (u16, Vec<(&'static str, String)>, Str
             json!({"error": {"message": "body is not JSON"}}).to_string(),
         );
     };
-    (
-        200,
-        Vec::new(),
-        completion(&state.chooser, &request).to_string(),
-    )
+    match &state.answerer {
+        Answerer::Chooser(chooser) => (200, Vec::new(), completion(chooser, &request).to_string()),
+        Answerer::Model(model) => match model_completion(&mut **lock(model), &request) {
+            Ok(answer) => (200, Vec::new(), answer.to_string()),
+            Err(message) => (
+                400,
+                Vec::new(),
+                json!({"error": {"message": message}}).to_string(),
+            ),
+        },
+    }
+}
+
+/// A chat completion written by `model`, or why the request cannot be answered.
+fn model_completion(model: &mut dyn ChatModel, request: &Value) -> Result<Value, String> {
+    let messages: Vec<Message> = serde_json::from_value(request["messages"].clone())
+        .map_err(|e| format!("`messages`: {e}"))?;
+    let number = |key: &str| request[key].as_f64();
+    let sampling = Sampling {
+        temperature: number("temperature").unwrap_or(1.0),
+        max_tokens: request["max_tokens"].as_u64().unwrap_or(16) as usize,
+        seed: request["seed"].as_u64().unwrap_or(0),
+    };
+    let n = request["n"].as_u64().unwrap_or(1).max(1) as usize;
+    let answers = model
+        .generate(&messages, &sampling, n)
+        .map_err(|e| e.to_string())?;
+    let choices: Vec<Value> = answers
+        .iter()
+        .enumerate()
+        .map(|(index, answer)| {
+            json!({
+                "index": index,
+                "message": {"role": "assistant", "content": answer.text},
+                "finish_reason": "stop",
+            })
+        })
+        .collect();
+    Ok(json!({
+        "id": "mock",
+        "object": "chat.completion",
+        "model": request["model"],
+        "choices": choices,
+        "usage": {
+            "prompt_tokens": answers.first().map_or(0, |a| a.prompt_tokens),
+            "completion_tokens": answers.iter().map(|a| a.completion_tokens).sum::<usize>(),
+        },
+    }))
 }
 
 /// A chat completion answering `request` as the simulated chooser.

@@ -200,15 +200,16 @@ impl OpenAiClient {
     }
 
     /// `n` answers to each conversation, `concurrency` requests in flight at once; answers
-    /// come back in the order of `conversations`.
+    /// come back in the order of `conversations`, conversation i drawn from seed
+    /// `sampling.seed + i·n` (as [`ChatModel::generate_many`] promises).
     pub fn generate_batch(
         &self,
         conversations: &[Vec<Message>],
         sampling: &Sampling,
         n: usize,
     ) -> Vec<Result<Vec<Generation>>> {
-        self.in_parallel(conversations, |messages| {
-            self.generate_shared(messages, sampling, n)
+        self.in_parallel(conversations, |i, messages| {
+            self.generate_shared(messages, &sampling.for_conversation(i, n), n)
         })
     }
 
@@ -223,12 +224,17 @@ impl OpenAiClient {
             return Vec::new();
         };
         let mut answers = vec![self.read_labels(first, labels)];
-        answers.extend(self.in_parallel(rest, |messages| self.read_labels(messages, labels)));
+        answers.extend(self.in_parallel(rest, |_, messages| self.read_labels(messages, labels)));
         answers
     }
 
-    /// `ask` of every item on up to `concurrency` threads, results in the items' order.
-    fn in_parallel<T: Sync, R: Send>(&self, items: &[T], ask: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    /// `ask` of every item (with its index) on up to `concurrency` threads, results in the
+    /// items' order.
+    fn in_parallel<T: Sync, R: Send>(
+        &self,
+        items: &[T],
+        ask: impl Fn(usize, &T) -> R + Sync,
+    ) -> Vec<R> {
         let next = std::sync::atomic::AtomicUsize::new(0);
         let workers = self.endpoint.concurrency.min(items.len()).max(1);
         let done: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
@@ -241,7 +247,7 @@ impl OpenAiClient {
                             let Some(item) = items.get(i) else {
                                 break;
                             };
-                            mine.push((i, ask(item)));
+                            mine.push((i, ask(i, item)));
                         }
                         mine
                     })

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use choicelab_agents::{ChatModel, Message, Sampling};
+use choicelab_agents::{ChatModel, Generation, Message, Sampling};
 use choicelab_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -203,22 +203,41 @@ pub fn ask(
             .iter()
             .flat_map(|s| Order::BOTH.map(|order| question(s, order)))
             .collect();
-        let mut orders = Vec::with_capacity(conversations.len());
         let readouts = match asking.mode {
             Mode::Readout => model.label_probabilities_many(&conversations, &LABELS),
             Mode::Sample => conversations.iter().map(|_| Ok(None)).collect(),
         };
-        for (conversation, readout) in conversations.iter().zip(readouts) {
-            orders.push(match readout? {
-                Some(p) => readout_answer(&p)?,
-                None => {
-                    if asking.mode == Mode::Readout {
-                        asked.sampled_fallbacks += 1;
-                    }
-                    sample_answer(model, conversation, asking, &mut asked.prompt_tokens)?
-                }
-            });
+        let mut orders: Vec<Option<OrderAnswer>> = readouts
+            .into_iter()
+            .map(|r| {
+                r.map_err(Error::from)?
+                    .map(|p| readout_answer(&p))
+                    .transpose()
+            })
+            .collect::<Result<_>>()?;
+        // Orders without a readout are sampled, each conversation of the whole run from its
+        // own seeds.
+        let unread: Vec<usize> = (0..orders.len()).filter(|&k| orders[k].is_none()).collect();
+        if asking.mode == Mode::Readout {
+            asked.sampled_fallbacks += unread.len();
         }
+        let to_sample: Vec<Vec<Message>> =
+            unread.iter().map(|&k| conversations[k].clone()).collect();
+        let sampling = Sampling {
+            temperature: asking.temperature,
+            max_tokens: asking.max_tokens,
+            seed: asking.seed,
+        };
+        let first_conversation = 2 * b * BATCH;
+        let sampled = model.generate_many(
+            &to_sample,
+            &sampling.for_conversation(first_conversation, asking.samples_per_order),
+            asking.samples_per_order,
+        );
+        for (&k, answers) in unread.iter().zip(sampled) {
+            orders[k] = Some(tally_samples(&answers?, &mut asked.prompt_tokens));
+        }
+        let orders: Vec<OrderAnswer> = orders.into_iter().flatten().collect();
         let single = match asking.mode {
             Mode::Readout => orders
                 .iter()
@@ -274,20 +293,9 @@ fn readout_answer(p: &[f64]) -> Result<OrderAnswer> {
 }
 
 /// K sampled answers to one order, parsed; an unparseable answer counts ½ to each label.
-fn sample_answer(
-    model: &mut dyn ChatModel,
-    conversation: &[Message],
-    asking: &Asking,
-    prompt_tokens: &mut usize,
-) -> Result<OrderAnswer> {
-    let sampling = Sampling {
-        temperature: asking.temperature,
-        max_tokens: asking.max_tokens,
-        seed: asking.seed,
-    };
-    let answers = model.generate(conversation, &sampling, asking.samples_per_order)?;
+fn tally_samples(answers: &[Generation], prompt_tokens: &mut usize) -> OrderAnswer {
     let (mut ones, mut unparseable) = (0.0, 0);
-    for answer in &answers {
+    for answer in answers {
         *prompt_tokens += answer.prompt_tokens;
         match parse_action(&answer.text) {
             Some(0) => ones += 1.0,
@@ -298,7 +306,7 @@ fn sample_answer(
             }
         }
     }
-    Ok(OrderAnswer {
+    OrderAnswer {
         p_label_one: if answers.is_empty() {
             0.5
         } else {
@@ -307,7 +315,7 @@ fn sample_answer(
         label_mass: None,
         samples: answers.len(),
         unparseable,
-    })
+    }
 }
 
 #[cfg(test)]
