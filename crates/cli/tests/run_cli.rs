@@ -126,6 +126,9 @@ fn tour_runs_without_a_data_folder_and_says_what_it_skipped() {
         metrics["utility-engineering.llm.status"],
         "not asked: chooser = sim"
     );
+    assert_eq!(metrics["self-correction.sim.check.verdict"], "pass");
+    assert_eq!(metrics["self-correction.primary_tier"], "simulated");
+    assert_eq!(metrics["daily-dilemmas.status"], "skipped: no data");
     assert_eq!(
         metrics["mdp-examples.riverswim_g099.status"],
         "skipped: no data"
