@@ -6,7 +6,6 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use choicelab_agents::{find_model, SMOLLM2};
 use choicelab_core::data::{DataDir, DataOrigin};
 use choicelab_core::Error;
 use choicelab_studies::daily_dilemmas::{
@@ -282,16 +281,7 @@ fn the_local_model_answers_two_dilemmas() {
     let Some(data) = common::data_from_env("the daily-dilemmas local-model test") else {
         return;
     };
-    if find_model(&SMOLLM2, None).is_none() {
-        assert!(
-            std::env::var_os("CHOICELAB_REQUIRE_MODELS").is_none(),
-            "CHOICELAB_REQUIRE_MODELS is set but {} is not in the models folder",
-            SMOLLM2.file
-        );
-        eprintln!(
-            "skipped: {} not found (choicelab model fetch smollm2)",
-            SMOLLM2.file
-        );
+    if !common::local_model_present() {
         return;
     }
     let options = RunOptions::quick(&["dilemmas=2"]).with_data(data);

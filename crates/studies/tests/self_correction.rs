@@ -3,7 +3,6 @@
 
 mod common;
 
-use choicelab_agents::{find_model, SMOLLM2};
 use choicelab_studies::{find, NoProgress, RunOptions};
 use common::{number, run};
 
@@ -110,16 +109,7 @@ fn bad_configurations_name_their_key() {
 
 #[test]
 fn the_local_model_runs_the_loop_on_two_items() {
-    if find_model(&SMOLLM2, None).is_none() {
-        assert!(
-            std::env::var_os("CHOICELAB_REQUIRE_MODELS").is_none(),
-            "CHOICELAB_REQUIRE_MODELS is set but {} is not in the models folder",
-            SMOLLM2.file
-        );
-        eprintln!(
-            "skipped: {} not found (choicelab model fetch smollm2)",
-            SMOLLM2.file
-        );
+    if !common::local_model_present() {
         return;
     }
     let report = run(

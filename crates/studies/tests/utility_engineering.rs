@@ -6,7 +6,6 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 
 use choicelab_agents::remote::mock::{MockChooser, MockServer};
-use choicelab_agents::{find_model, SMOLLM2};
 use choicelab_core::data::DataDir;
 use choicelab_studies::{find, NoProgress, Report, RunOptions};
 
@@ -97,16 +96,7 @@ fn the_local_model_is_elicited_when_present() {
     let Some(data) = common::data_from_env("the utility-engineering local-model test") else {
         return;
     };
-    if find_model(&SMOLLM2, None).is_none() {
-        assert!(
-            std::env::var_os("CHOICELAB_REQUIRE_MODELS").is_none(),
-            "CHOICELAB_REQUIRE_MODELS is set but {} is not in the models folder",
-            SMOLLM2.file
-        );
-        eprintln!(
-            "skipped: {} not found (choicelab model fetch smollm2)",
-            SMOLLM2.file
-        );
+    if !common::local_model_present() {
         return;
     }
     let overrides = vec!["llm.outcomes=4".to_owned(), "llm.round_size=2".to_owned()];

@@ -4,6 +4,7 @@
 // Each test binary uses only some of these.
 #![allow(dead_code)]
 
+use choicelab_agents::{find_model, SMOLLM2};
 use choicelab_core::data::{DataDir, DataOrigin};
 use choicelab_studies::{find, NoProgress, Report, RunOptions};
 
@@ -37,4 +38,22 @@ pub fn number(report: &Report, name: &str) -> f64 {
     report
         .number_of(name)
         .unwrap_or_else(|| panic!("{name}: {:?}", report.metrics.get(name)))
+}
+
+/// Whether SmolLM2 is in the models folder; when it is not, says the test is skipped, or
+/// fails where `CHOICELAB_REQUIRE_MODELS` is set (CI sets it after fetching the model).
+pub fn local_model_present() -> bool {
+    if find_model(&SMOLLM2, None).is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CHOICELAB_REQUIRE_MODELS").is_none(),
+        "CHOICELAB_REQUIRE_MODELS is set but {} is not in the models folder",
+        SMOLLM2.file
+    );
+    eprintln!(
+        "skipped: {} not found (choicelab model fetch smollm2)",
+        SMOLLM2.file
+    );
+    false
 }
