@@ -13,5 +13,8 @@ pub use chat::{ChatModel, Generation, Message, Role, Sampling};
 pub use chooser::{AnswerMode, LlmChooser, OrderSplit, Tally};
 pub use error::{Error, Result};
 pub use local::LocalModel;
-pub use models::{find_model, model_spec, models_dir, verify_model, ModelSpec, SMOLLM2};
+pub use models::{
+    find_model, local_model_path, model_spec, model_threads, models_dir, verify_model, ModelSpec,
+    SMOLLM2,
+};
 pub use remote::{ClientStats, Endpoint, OpenAiClient};

@@ -92,6 +92,27 @@ pub fn find_model(spec: &ModelSpec, explicit: Option<&Path>) -> Option<PathBuf> 
         .filter(|path| path.is_file())
 }
 
+/// The file a local model's name means: a GGUF path as given (a name ending in `.gguf` or
+/// holding a path separator), else a known model's file in the models folder, if it is there.
+pub fn local_model_path(name: &str, explicit: Option<&Path>) -> Result<Option<PathBuf>> {
+    if name.ends_with(".gguf") || name.contains(std::path::MAIN_SEPARATOR) {
+        return Ok(Some(PathBuf::from(name)));
+    }
+    Ok(find_model(model_spec(name)?, explicit))
+}
+
+/// Threads for a local model: `requested`, or one per core when 0, never more than the
+/// cores: its threads wait for each other at every matrix product, so an oversubscribed core
+/// stalls them all.
+pub fn model_threads(requested: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if requested == 0 {
+        cores
+    } else {
+        requested.min(cores)
+    }
+}
+
 /// Checks that `path` holds `spec`'s file: its size, then its sha256.
 pub fn verify_model(spec: &ModelSpec, path: &Path) -> Result<()> {
     let size = std::fs::metadata(path)

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use choicelab_agents::{
-    find_model, model_spec, models_dir, ChatModel, Endpoint, LocalModel, Message, OpenAiClient,
-    Sampling,
+    local_model_path, model_spec, model_threads, models_dir, ChatModel, Endpoint, LocalModel,
+    Message, OpenAiClient, Sampling,
 };
 use clap::{Args, ValueEnum};
 use serde_json::json;
@@ -70,7 +70,7 @@ pub fn ask(args: AskArgs, threads: Option<usize>) -> anyhow::Result<()> {
         seed: args.seed,
     };
     let mut model: Box<dyn ChatModel> = match args.chooser {
-        ChooserKind::Local => Box::new(local_model(&args, model_threads(threads))?),
+        ChooserKind::Local => Box::new(local_model(&args, model_threads(threads.unwrap_or(0)))?),
         ChooserKind::Openai => Box::new(OpenAiClient::new(Endpoint {
             base_url: args.base_url.clone(),
             model: args
@@ -106,28 +106,14 @@ pub fn ask(args: AskArgs, threads: Option<usize>) -> anyhow::Result<()> {
     }
 }
 
-/// `threads`, else one per core, never more than the cores: a language model's threads
-/// wait for each other at every matrix product, so an oversubscribed core stalls them all.
-fn model_threads(threads: Option<usize>) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    threads.unwrap_or(cores).clamp(1, cores)
-}
-
 /// The local model named by `--model` (a known name or a GGUF path; default `smollm2`).
 fn local_model(args: &AskArgs, threads: usize) -> anyhow::Result<LocalModel> {
     let name = args.model.as_deref().unwrap_or("smollm2");
-    let path = if name.ends_with(".gguf") || name.contains(std::path::MAIN_SEPARATOR) {
-        PathBuf::from(name)
-    } else {
-        let spec = model_spec(name)?;
-        find_model(spec, args.models.as_deref()).with_context(|| {
-            let folder = models_dir(args.models.as_deref())
-                .map_or_else(|| "none".to_owned(), |d| d.display().to_string());
-            format!(
-                "{} is not in the models folder ({folder}); run `choicelab model fetch {}`",
-                spec.file, spec.name
-            )
-        })?
-    };
+    let path = local_model_path(name, args.models.as_deref())?.with_context(|| {
+        let folder = models_dir(args.models.as_deref())
+            .map_or_else(|| "none".to_owned(), |d| d.display().to_string());
+        let file = model_spec(name).map_or(name, |spec| spec.file);
+        format!("{file} is not in the models folder ({folder}); run `choicelab model fetch {name}`")
+    })?;
     Ok(LocalModel::load(&path, threads)?)
 }

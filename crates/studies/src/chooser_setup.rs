@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use choicelab_agents::{find_model, model_spec, models_dir, ChatModel, Endpoint};
+use choicelab_agents::{local_model_path, model_threads, models_dir, ChatModel, Endpoint};
 use choicelab_agents::{LocalModel, OpenAiClient};
 use choicelab_core::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -23,13 +23,23 @@ pub enum ChooserKind {
     Openai,
 }
 
-impl ChooserKind {
+/// How a language model's pick among labelled options is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reading {
+    /// The labels' probabilities as the answer's first token, one pass per order (an
+    /// endpoint without logprobs falls back to sampling).
+    Readout,
+    /// K sampled answers per order, parsed; unparseable answers count half to each option.
+    Sample,
+}
+
+impl Reading {
     /// The name used in configurations and reports.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Local => "local",
-            Self::Sim => "sim",
-            Self::Openai => "openai",
+            Self::Readout => "readout",
+            Self::Sample => "sample",
         }
     }
 }
@@ -54,7 +64,7 @@ pub struct ChooserConfig {
     /// openai: the response cache (JSON lines): `auto` (the user cache folder), `none`, or a
     /// path. A re-run with the cache asks nothing twice, and every answer is on record.
     pub cache: String,
-    /// local: threads of the model, 0 for one per core (more than the cores only slows it).
+    /// local: threads of the model, 0 for one per core (never more than the cores).
     pub threads: usize,
 }
 
@@ -95,17 +105,13 @@ impl ChooserConfig {
 
     /// The local model's file, if it is there (`chooser.model` a path or a known name).
     pub fn local_path(&self, models: Option<&Path>) -> Result<Option<PathBuf>> {
-        if self.model.ends_with(".gguf") || self.model.contains(std::path::MAIN_SEPARATOR) {
-            let path = PathBuf::from(&self.model);
-            return Ok(path.is_file().then_some(path));
-        }
-        let spec = model_spec(&self.model).map_err(|e| {
+        let path = local_model_path(&self.model, models).map_err(|e| {
             Error::parameter(
                 "chooser.model",
                 e.to_string().replace("invalid parameter `model`: ", ""),
             )
         })?;
-        Ok(find_model(spec, models))
+        Ok(path.filter(|p| p.is_file()))
     }
 
     fn open_local(&self, models: Option<&Path>) -> Result<OpenedModel> {
@@ -118,12 +124,7 @@ impl ChooserConfig {
                 self.model
             )));
         };
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let threads = if self.threads == 0 {
-            cores
-        } else {
-            self.threads
-        };
+        let threads = model_threads(self.threads);
         let model = LocalModel::load(&path, threads)?;
         Ok(OpenedModel {
             description: format!(
@@ -145,7 +146,7 @@ impl ChooserConfig {
         let cache = match self.cache.as_str() {
             "none" | "" => None,
             "auto" => Some(
-                dirs_cache()
+                responses_dir()
                     .ok_or_else(|| {
                         Error::parameter(
                             "chooser.cache",
@@ -180,7 +181,7 @@ impl ChooserConfig {
 }
 
 /// The folder of choicelab's response caches: beside the models, in the user cache folder.
-fn dirs_cache() -> Option<PathBuf> {
+fn responses_dir() -> Option<PathBuf> {
     choicelab_agents::models::cache_models_dir()
         .and_then(|models| models.parent().map(|p| p.join("responses")))
 }

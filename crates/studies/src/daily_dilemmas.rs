@@ -18,11 +18,11 @@ pub use data::{
     load_actions, load_dilemmas, load_values, parse_python_list, read_actions, read_dilemmas,
     read_values, ActionRow, ActionType, Actions, Dilemma, Theory, ValueMap,
 };
-pub use elicit::{ask, parse_action, question, Asked, Asking, DilemmaAnswer, Mode, Order};
+pub use elicit::{ask, parse_action, question, Asked, Asking, DilemmaAnswer, Order};
 pub use scoring::{check_mapping, choice_from_p_do, score_values, LabelScore, ValueScores};
 pub use sim::{plant, Planted, PlantedChooser, SimSettings};
 
-use crate::chooser_setup::ChooserConfig;
+use crate::chooser_setup::{ChooserConfig, Reading};
 use crate::config::{to_toml, StudyConfig};
 use crate::registry::{Progress, RunOptions, Study};
 use crate::report::Report;
@@ -42,7 +42,7 @@ pub struct Config {
     /// 1,360. The planted chooser is always asked all of them.
     pub dilemmas: usize,
     /// `readout` (first-token probabilities of "1" and "2") or `sample`.
-    pub mode: Mode,
+    pub mode: Reading,
     /// K: answers sampled per order in sample mode.
     pub samples_per_order: usize,
     /// Temperature of the samples (1 in choicelab's variant).
@@ -62,7 +62,7 @@ impl StudyConfig for Config {
     fn paper() -> Self {
         Config {
             dilemmas: 0,
-            mode: Mode::Readout,
+            mode: Reading::Readout,
             samples_per_order: 10,
             temperature: 1.0,
             max_tokens: 5,
@@ -130,6 +130,10 @@ const CLAIM_LABELS: [(Theory, &str); 5] = [
 impl Study for DailyDilemmas {
     fn name(&self) -> &'static str {
         "daily-dilemmas"
+    }
+
+    fn asks_a_language_model(&self) -> bool {
+        true
     }
 
     fn description(&self) -> &'static str {

@@ -83,6 +83,11 @@ pub trait Study: Sync {
     fn description(&self) -> &'static str;
     /// Runs the study.
     fn run(&self, options: &RunOptions, progress: &mut dyn Progress) -> Result<Report>;
+    /// Whether its configuration has a `chooser` section that asks a language model (the tour
+    /// then runs it with `chooser=sim` where the local model is absent).
+    fn asks_a_language_model(&self) -> bool {
+        false
+    }
 }
 
 /// Every study, in the order `choicelab studies` lists them.

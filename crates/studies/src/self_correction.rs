@@ -250,6 +250,10 @@ impl Study for SelfCorrection {
         "self-correction"
     }
 
+    fn asks_a_language_model(&self) -> bool {
+        true
+    }
+
     fn description(&self) -> &'static str {
         "iterative self-correction, open generation vs multiple choice: accuracy and flips per round"
     }

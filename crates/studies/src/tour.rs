@@ -139,16 +139,6 @@ impl Study for Tour {
             ),
         }
         let local_model = ChooserConfig::default().local_path(options.models.as_deref())?;
-        if local_model.is_none() {
-            report.notes.push(
-                "The local language model (SmolLM2-135M-Instruct) is not in the models folder: \
-                 utility-engineering, self-correction and daily-dilemmas ran their simulated \
-                 choosers only, and their local-model parts are skipped (`choicelab model \
-                 fetch smollm2` brings it)."
-                    .into(),
-            );
-        }
-        let asks_a_model = ["utility-engineering", "self-correction", "daily-dilemmas"];
         let parts: [(bool, &dyn Study); 21] = [
             (config.mdp_examples, &MdpExamples),
             (config.utility_engineering, &UtilityEngineering),
@@ -172,12 +162,25 @@ impl Study for Tour {
             (config.offline_rl, &OfflineRl),
             (config.ssorl, &Ssorl),
         ];
+        if local_model.is_none() {
+            let asking: Vec<&str> = parts
+                .iter()
+                .filter(|(_, study)| study.asks_a_language_model())
+                .map(|(_, study)| study.name())
+                .collect();
+            report.notes.push(format!(
+                "The local language model (SmolLM2-135M-Instruct) is not in the models folder: \
+                 {} ran their simulated choosers only, and their local-model parts are skipped \
+                 (`choicelab model fetch smollm2` brings it).",
+                asking.join(", ")
+            ));
+        }
         for (enabled, study) in parts {
             if !enabled {
                 continue;
             }
             progress.stage(study.name());
-            let overrides = if local_model.is_none() && asks_a_model.contains(&study.name()) {
+            let overrides = if local_model.is_none() && study.asks_a_language_model() {
                 vec!["chooser=sim".to_owned()]
             } else {
                 Vec::new()

@@ -148,6 +148,10 @@ impl Study for UtilityEngineering {
         "utility-engineering"
     }
 
+    fn asks_a_language_model(&self) -> bool {
+        true
+    }
+
     fn description(&self) -> &'static str {
         "Thurstonian utilities from a planted chooser: active vs random pair selection"
     }

@@ -11,21 +11,11 @@ use choicelab_choice::{
 use choicelab_core::{Error, Outcome, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::chooser_setup::Reading;
 use crate::plot::{line_chart, Series};
 use crate::registry::{Progress, RunOptions};
 use crate::report::{fmt_number, Figure, Report, Table};
 use crate::utility_engineering::{all_outcome_texts, planted, Config};
-
-/// How the language model's preference for a pair is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LlmMode {
-    /// P(A) from the first answer token's probabilities, one pass per order (an endpoint
-    /// without logprobs falls back to sampling).
-    Readout,
-    /// K sampled answers per order, parsed; unparseable answers count half to each option.
-    Sample,
-}
 
 /// Settings of the language-model tier.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,7 +29,7 @@ pub struct LlmTier {
     /// held-out score rests on more than a handful of pairs).
     pub holdout_share: f64,
     /// `readout` or `sample`.
-    pub mode: LlmMode,
+    pub mode: Reading,
     /// Answers per order in `sample` mode (K = 10).
     pub samples_per_order: usize,
     /// Sampling temperature in `sample` mode (the reference's 1).
@@ -55,7 +45,7 @@ impl LlmTier {
             outcomes: 510,
             round_size: 500,
             holdout_share: 0.05,
-            mode: LlmMode::Readout,
+            mode: Reading::Readout,
             samples_per_order: 10,
             temperature: 1.0,
             max_tokens: 8,
@@ -161,8 +151,8 @@ pub(crate) fn run_llm_tier(
         ..Elicitation::default()
     };
     let mode = match tier.mode {
-        LlmMode::Readout => AnswerMode::Readout,
-        LlmMode::Sample => AnswerMode::Sample {
+        Reading::Readout => AnswerMode::Readout,
+        Reading::Sample => AnswerMode::Sample {
             temperature: tier.temperature,
             max_tokens: tier.max_tokens,
             seed: config.seed,
@@ -231,7 +221,7 @@ pub(crate) fn run_llm_tier(
         if fell_back {
             "sample (fallback)"
         } else {
-            mode_name(tier.mode)
+            tier.mode.as_str()
         },
     );
     compare(report, &llm, &planted_chooser)?;
@@ -249,7 +239,7 @@ pub(crate) fn run_llm_tier(
         shown.len(),
         all_texts.len() / shown.len(),
         opened.description,
-        mode_name(tier.mode),
+        tier.mode.as_str(),
         if fell_back {
             "; the endpoint gave no logprobs, so answers were sampled at temperature 1"
         } else {
@@ -276,13 +266,6 @@ pub(crate) fn run_llm_tier(
             .into(),
     );
     Ok(())
-}
-
-fn mode_name(mode: LlmMode) -> &'static str {
-    match mode {
-        LlmMode::Readout => "readout",
-        LlmMode::Sample => "sample",
-    }
 }
 
 /// The language model and the planted chooser side by side, with metrics and a figure.

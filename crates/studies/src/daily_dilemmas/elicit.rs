@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use choicelab_agents::{ChatModel, Generation, Message, Sampling};
 use choicelab_core::{Error, Result};
-use serde::{Deserialize, Serialize};
 
+use crate::chooser_setup::Reading;
 use crate::registry::Progress;
 
 /// The system message of every question (the paper's steerability runs use the same one).
@@ -96,22 +96,11 @@ fn leading_action(text: &str) -> Option<(usize, &str)> {
         .then_some((index, rest))
 }
 
-/// How P(label) is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// The first answer token's probabilities of "1" and "2", renormalised (an endpoint
-    /// without logprobs falls back to sampling).
-    Readout,
-    /// K sampled answers per order, parsed by prefix; unparseable answers count ½ to each.
-    Sample,
-}
-
 /// How a chooser is asked.
 #[derive(Debug, Clone, Copy)]
 pub struct Asking {
     /// Readout or sampling.
-    pub mode: Mode,
+    pub mode: Reading,
     /// K: samples per order in sample mode.
     pub samples_per_order: usize,
     /// Temperature of the samples.
@@ -204,8 +193,8 @@ pub fn ask(
             .flat_map(|s| Order::BOTH.map(|order| question(s, order)))
             .collect();
         let readouts = match asking.mode {
-            Mode::Readout => model.label_probabilities_many(&conversations, &LABELS),
-            Mode::Sample => conversations.iter().map(|_| Ok(None)).collect(),
+            Reading::Readout => model.label_probabilities_many(&conversations, &LABELS),
+            Reading::Sample => conversations.iter().map(|_| Ok(None)).collect(),
         };
         let mut orders: Vec<Option<OrderAnswer>> = readouts
             .into_iter()
@@ -218,7 +207,7 @@ pub fn ask(
         // Orders without a readout are sampled, each conversation of the whole run from its
         // own seeds.
         let unread: Vec<usize> = (0..orders.len()).filter(|&k| orders[k].is_none()).collect();
-        if asking.mode == Mode::Readout {
+        if asking.mode == Reading::Readout {
             asked.sampled_fallbacks += unread.len();
         }
         let to_sample: Vec<Vec<Message>> =
@@ -239,12 +228,12 @@ pub fn ask(
         }
         let orders: Vec<OrderAnswer> = orders.into_iter().flatten().collect();
         let single = match asking.mode {
-            Mode::Readout => orders
+            Reading::Readout => orders
                 .iter()
                 .step_by(2)
                 .map(|a| (a.p_label_one != 0.5).then_some(a.p_label_one > 0.5))
                 .collect::<Vec<_>>(),
-            Mode::Sample => {
+            Reading::Sample => {
                 let greedy = Sampling::greedy(asking.max_tokens);
                 let firsts: Vec<Vec<Message>> = conversations.iter().step_by(2).cloned().collect();
                 model

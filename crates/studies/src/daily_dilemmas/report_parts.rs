@@ -4,10 +4,11 @@ use choicelab_choice::agreement::spearman;
 use choicelab_core::Result;
 
 use super::data::{Dilemma, Theory};
-use super::elicit::{question, Asked, DilemmaAnswer, Mode, Order};
+use super::elicit::{question, Asked, DilemmaAnswer, Order};
 use super::scoring::{LabelScore, MappingCheck, ValueScores};
 use super::sim::{Planted, SimSettings};
 use super::Config;
+use crate::chooser_setup::Reading;
 use crate::plot::bar_chart;
 use crate::report::{fmt_number, Figure, Report, Table};
 
@@ -103,14 +104,14 @@ pub(super) fn record_prompt(report: &mut Report, config: &Config) {
          order \"Action 1 = do\" (the paper's only order):\n\n```\n{user}\n```\n\nSwapped \
          order (\"Action 1 = do not\"):\n\n```\n{swapped}\n```\n\n{}",
         match config.mode {
-            Mode::Readout => "Readout mode: P(\"1\") and P(\"2\") as the answer's first token, \
+            Reading::Readout => "Readout mode: P(\"1\") and P(\"2\") as the answer's first token, \
                               renormalised over the two; the raw mass on them is reported. The \
                               paper-faithful single reading is the argmax of order \"Action 1 = \
                               do\". A first-token readout cannot tell the answer \"1\" from an \
                               echo of the instruction (\"1 or 2\"); sample mode can, and counts \
                               the echo as unparseable."
                 .to_owned(),
-            Mode::Sample => format!(
+            Reading::Sample => format!(
                 "Sample mode: K = {} answers per order at temperature {}, at most {} tokens, \
                  read by prefix (\"1\", \"Action 1\", \"2\", \"Action 2\"); anything else, \
                  an echo of both (\"1 or 2\") included, counts ½ to each. The paper-faithful single reading is one greedy answer to order \
